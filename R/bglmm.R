@@ -1,0 +1,197 @@
+# Fit entry: checks arguments, builds the model, runs the Rust sampler, names the draws.
+
+#' Bayesian generalized linear mixed models by Metropolis-within-Gibbs
+#'
+#' Fits \eqn{y_{ij} \sim f(y \mid g^{-1}(w_{ij}'\alpha + x_{ij}'\beta_j))} with group
+#' coefficients \eqn{\beta_j \sim N(\theta, \Sigma)}, normal priors on \eqn{\alpha} and
+#' \eqn{\theta}, an inverse-Wishart prior on \eqn{\Sigma}, and for the gaussian family a
+#' scaled-inverse-\eqn{\chi^2} prior on \eqn{\sigma^2} (see [bglmm_prior()]).
+#'
+#' The sampler (written in Rust) updates \eqn{\theta} and \eqn{\Sigma} by Gibbs steps, each
+#' group's coefficient vector by a multivariate normal Metropolis step whose proposal
+#' covariance follows the curvature of that group's log posterior, and the fixed effects
+#' that do not vary by group by a block Metropolis step; in the gaussian family every step is
+#' Gibbs. Proposals adapt during warmup only. A random coefficient whose column is also a
+#' fixed effect is centred on it (\eqn{\beta_j \sim N(\theta, \Sigma)}, Hoff 2009); the
+#' reported group effects \code{b[...]} are the deviations \eqn{\beta_j - \theta}, as in
+#' rstanarm.
+#'
+#' @param formula An lme4-style formula: fixed effects as in [glm()] (factors, interactions,
+#'   \code{poly()}, \code{I()}, \code{offset()}) and random terms \code{(1 | g)},
+#'   \code{(1 + x | g)}, \code{(x || g)}, crossed \code{(1 | a) + (1 | b)}, nested
+#'   \code{(1 | a/b)}. Without a random term the model is a Bayesian GLM.
+#' @param data A data frame.
+#' @param family \code{gaussian}, \code{poisson} or \code{binomial}, as a family function,
+#'   family object or name, with its canonical link. Binomial responses may be 0/1, logical,
+#'   a two-level factor (first level = failure) or \code{cbind(successes, failures)}.
+#' @param prior A [bglmm_prior()] specification.
+#' @param chains Number of Markov chains.
+#' @param iter Iterations per chain, warmup included.
+#' @param warmup Warmup iterations per chain (adaptation; not kept).
+#' @param thin Keep every \code{thin}-th draw after warmup.
+#' @param cores Worker threads for the chains; the draws do not depend on it.
+#' @param seed Seed for the sampler. \code{NULL} draws one from R's generator, so
+#'   \code{set.seed()} makes a fit reproducible.
+#' @param refresh Print each chain's progress every \code{refresh} iterations; 0 is silent.
+#'   The default prints in interactive sessions only.
+#' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
+#'   a message saying how many rows were dropped).
+#' @param contrasts Optional contrasts for factors, as in [model.matrix()].
+#' @return An object of class \code{"bglmm"}: see [print.bglmm()], [summary.bglmm()],
+#'   [as.matrix.bglmm()] and [prior_summary.bglmm()].
+#' @references Hoff, P. D. (2009). \emph{A First Course in Bayesian Statistical Methods},
+#'   chapters 8 and 11. Springer.
+#' @examples
+#' fit <- bglmm(live ~ conc * brood + (1 | flea), data = nitrofen, family = poisson,
+#'              chains = 2, iter = 1000, refresh = 0, seed = 1)
+#' fit
+#' summary(fit)
+#' @export
+bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior(),
+                  chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,
+                  cores = NULL, seed = NULL,
+                  refresh = if (interactive()) max(iter %/% 10, 1) else 0,
+                  na.action = stats::na.omit, contrasts = NULL) {
+  call <- match.call()
+  family <- bglmm_family(family)
+  chains <- check_count(chains, "chains", min = 1)
+  iter <- check_count(iter, "iter", min = 2)
+  warmup <- check_count(warmup, "warmup", min = 0)
+  thin <- check_count(thin, "thin", min = 1)
+  refresh <- check_count(refresh, "refresh", min = 0)
+  if (warmup >= iter) stop("'warmup' must be smaller than 'iter'.", call. = FALSE)
+  cores <- if (is.null(cores)) min(chains, max(1L, parallel::detectCores(), na.rm = TRUE)) else check_count(cores, "cores", min = 1)
+  seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_count(seed, "seed", min = 0)
+  if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
+
+  md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame())
+  pr <- resolve_prior(prior, md, family)
+  n_kept <- ceiling((iter - warmup) / thin)
+  par_names <- parameter_names(md, family)
+  check_size(n_kept * chains, length(par_names))
+  init <- initial_values(md, family, pr)
+
+  spec <- list(
+    family = family$family, y = md$y, trials = as.numeric(md$trials), offset = md$offset,
+    x = as.numeric(md$X), p = as.numeric(ncol(md$X)),
+    terms = lapply(seq_along(md$re), function(t) {
+      r <- md$re[[t]]
+      list(n_groups = as.numeric(length(r$levels)), group = r$group, z = as.numeric(r$z),
+           mean_col = as.integer(r$mean_col), prior_df = as.numeric(pr$terms[[t]]$df),
+           prior_scale = as.numeric(pr$terms[[t]]$scale))
+    }),
+    fixef_mean = unname(pr$location), fixef_sd = unname(pr$scale),
+    sigma_df = as.numeric(pr$sigma$df %||% 1), sigma_scale = as.numeric(pr$sigma$scale %||% 1)
+  )
+  config <- list(
+    iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
+    chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
+    refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
+    init_sigma = init$sigma
+  )
+  start <- Sys.time()
+  out <- bglmm_sample(spec, config)
+  elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
+
+  draws <- array(NA_real_, c(n_kept, chains, length(par_names)),
+                 dimnames = list(iteration = NULL, chain = NULL, parameter = par_names))
+  for (ch in seq_len(chains)) draws[, ch, ] <- out$draws[[ch]]
+  acc_groups <- out$accept_groups
+  colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
+  structure(
+    list(
+      call = call, formula = md$formula, family = family, draws = draws,
+      prior = pr, frame = md$frame, fixed_terms = md$fixed_terms,
+      X = md$X, y = md$y, trials = md$trials, offset = md$offset,
+      re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
+      accept = list(fixef = out$accept_fixef, groups = acc_groups),
+      sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin,
+                     cores = cores, seed = seed, time = elapsed),
+      n_dropped = md$n_dropped
+    ),
+    class = "bglmm"
+  )
+}
+
+# family as in glm: a function, a family object or a name; canonical links only.
+bglmm_family <- function(family) {
+  if (is.character(family)) {
+    fn <- tryCatch(get(family, mode = "function", envir = asNamespace("stats")), error = function(e) NULL)
+    if (is.null(fn)) stop(sprintf("Unknown family '%s': use gaussian, poisson or binomial.", family), call. = FALSE)
+    family <- fn
+  }
+  if (is.function(family)) family <- family()
+  if (!inherits(family, "family")) {
+    stop("'family' must be gaussian, poisson or binomial (a family function, object or name).", call. = FALSE)
+  }
+  links <- c(gaussian = "identity", poisson = "log", binomial = "logit")
+  if (!family$family %in% names(links)) {
+    stop(sprintf("The family '%s' is not supported: use gaussian, poisson or binomial.", family$family), call. = FALSE)
+  }
+  if (family$link != links[[family$family]]) {
+    stop(sprintf("The %s family supports only the '%s' link, not '%s'.",
+                 family$family, links[[family$family]], family$link), call. = FALSE)
+  }
+  family
+}
+
+check_count <- function(x, name, min = 0) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min) {
+    stop(sprintf("'%s' must be a whole number of at least %d.", name, min), call. = FALSE)
+  }
+  as.integer(x)
+}
+
+# Refuse up front a request whose draws would not fit in memory.
+check_size <- function(n_draws, n_par) {
+  gb <- 8 * as.numeric(n_draws) * n_par / 2^30
+  if (gb > getOption("bglmm.max_draws_gb", 8)) {
+    stop(sprintf(paste0("Keeping %.0f draws of %d parameters needs %.1f GB. Reduce iter or chains, ",
+                        "increase thin, or raise options(bglmm.max_draws_gb)."), n_draws, n_par, gb),
+         call. = FALSE)
+  }
+}
+
+# Names as in rstanarm: fixed effects, b[coef group:level], sigma, Sigma[group:row,col].
+parameter_names <- function(md, family) {
+  b <- unlist(lapply(md$re, function(r) {
+    paste0("b[", rep(r$cnms, times = length(r$levels)), " ", r$group_name, ":",
+           rep(r$levels, each = length(r$cnms)), "]")
+  }))
+  sig <- unlist(lapply(md$re, function(r) {
+    q <- length(r$cnms)
+    idx <- which(lower.tri(diag(q), diag = TRUE), arr.ind = TRUE)
+    idx <- idx[order(idx[, 2], idx[, 1]), , drop = FALSE]
+    paste0("Sigma[", r$group_name, ":", r$cnms[idx[, 1]], ",", r$cnms[idx[, 2]], "]")
+  }))
+  c(colnames(md$X), b, if (family$family == "gaussian") "sigma", sig)
+}
+
+# Starting values: the GLM fit of the fixed part (no random effects), kept only if sensible;
+# chains are jittered around it in Rust.
+initial_values <- function(md, family, pr) {
+  p <- ncol(md$X)
+  fixef <- unname(pr$location)
+  jitter <- 0.1 * unname(pr$scale)
+  sigma <- if (family$family == "gaussian") stats::sd(md$y) else 1
+  yy <- if (family$family == "binomial") md$y / md$trials else md$y
+  w <- if (family$family == "binomial") md$trials else rep(1, length(yy))
+  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X, yy, weights = w, offset = md$offset, family = family)),
+                error = function(e) NULL)
+  if (!is.null(g) && p > 0L) {
+    cf <- g$coefficients
+    se <- tryCatch(sqrt(diag(chol2inv(g$qr$qr[seq_len(p), seq_len(p), drop = FALSE]))) *
+                     if (family$family == "gaussian") sqrt(sum(g$residuals^2 * g$weights) / max(1, g$df.residual)) else 1,
+                   error = function(e) rep(NA_real_, p))
+    ok <- is.finite(cf) & abs(cf - fixef) < 4 * pr$scale
+    if (all(is.finite(se))) se <- se[order(g$qr$pivot)]
+    fixef[ok] <- cf[ok]
+    jitter[ok & is.finite(se)] <- pmin(se, pr$scale)[ok & is.finite(se)] * 0.5
+    if (family$family == "gaussian" && g$df.residual > 0) {
+      s <- sqrt(sum(g$residuals^2) / g$df.residual)
+      if (is.finite(s) && s > 0) sigma <- s
+    }
+  }
+  if (!(is.finite(sigma) && sigma > 0)) sigma <- 1
+  list(fixef = as.numeric(fixef), jitter = as.numeric(jitter), sigma = sigma)
+}

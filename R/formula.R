@@ -1,0 +1,161 @@
+# Formula and data: from an lme4-style formula to response, design matrices and grouping.
+# Bars are parsed by lme4 (expandDoubleVerts, findbars, nobars, subbars, mkReTrms).
+
+#' Build the model frame, response and design matrices
+#'
+#' @return A list with `y`, `trials`, `offset`, `X`, `re` (one entry per random-effects term),
+#'   `frame`, `fixed_terms`, `n_dropped`.
+#' @noRd
+bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
+  if (!inherits(formula, "formula") || length(formula) != 3L) {
+    stop("'formula' must be a two-sided formula such as y ~ x + (1 | g).", call. = FALSE)
+  }
+  formula <- lme4::expandDoubleVerts(formula)
+  bars <- lme4::findbars(formula)
+  fixed <- lme4::nobars(formula)
+  if (is.null(fixed) || length(fixed) != 3L) {
+    fixed <- stats::reformulate("1", response = formula[[2L]])
+  }
+  environment(fixed) <- environment(formula)
+  frame <- model_frame(formula, data, na.action, env)
+  n_dropped <- length(attr(frame, "na.action"))
+  if (nrow(frame) == 0L) {
+    stop("No rows are left after removing rows with missing values.", call. = FALSE)
+  }
+  # model.matrix matches variables of a model frame by name, so poly() etc. are not re-evaluated
+  fixed_terms <- stats::terms(fixed)
+  X <- stats::model.matrix(fixed_terms, frame, contrasts.arg = contrasts)
+  check_design(X, "fixed-effects")
+  check_rank(X)
+  response <- bglmm_response(stats::model.response(frame), family)
+  offset <- stats::model.offset(frame)
+  if (is.null(offset)) offset <- rep(0, nrow(frame))
+  if (any(!is.finite(offset))) stop("The offset must be finite.", call. = FALSE)
+  re <- if (length(bars)) random_terms(bars, frame, X) else list()
+  list(
+    y = response$y, trials = response$trials, offset = as.numeric(offset),
+    X = X, re = re, frame = frame, fixed_terms = fixed_terms,
+    formula = formula, n_dropped = n_dropped
+  )
+}
+
+# model.frame over every variable of the formula, bars included.
+model_frame <- function(formula, data, na.action, env) {
+  mf_formula <- lme4::subbars(formula)
+  environment(mf_formula) <- environment(formula)
+  if (is.null(data)) data <- environment(formula)
+  frame <- tryCatch(
+    stats::model.frame(mf_formula, data = data, na.action = na.action, drop.unused.levels = TRUE),
+    error = function(e) {
+      stop("Could not evaluate the formula's variables: ", conditionMessage(e),
+           ". Check that every variable is a column of 'data'.", call. = FALSE)
+    }
+  )
+  n_na <- length(attr(frame, "na.action"))
+  if (n_na > 0L) {
+    message(sprintf("Removed %d row%s with missing values (na.action).", n_na, if (n_na == 1L) "" else "s"))
+  }
+  frame
+}
+
+check_design <- function(M, what) {
+  if (!is.numeric(M) || any(!is.finite(M))) {
+    stop(sprintf("The %s design has non-finite values (Inf or NaN): remove or fix those rows.", what),
+         call. = FALSE)
+  }
+}
+
+check_rank <- function(X) {
+  if (ncol(X) == 0L) return(invisible())
+  qx <- qr(X)
+  if (qx$rank < ncol(X)) {
+    aliased <- colnames(X)[qx$pivot[seq.int(qx$rank + 1L, ncol(X))]]
+    stop("The fixed effects are rank deficient: ", paste(aliased, collapse = ", "),
+         " cannot be estimated (aliased with other columns). Remove them from the formula.",
+         call. = FALSE)
+  }
+}
+
+# Response and binomial trials, checked against the family.
+bglmm_response <- function(y, family) {
+  fam <- family$family
+  trials <- numeric(0)
+  if (fam == "binomial") {
+    if (is.matrix(y) && ncol(y) == 2L) {
+      if (!is.numeric(y)) stop("cbind(successes, failures) must be numeric.", call. = FALSE)
+      if (any(y < 0) || any(y != round(y))) {
+        stop("Binomial successes and failures must be non-negative whole numbers.", call. = FALSE)
+      }
+      trials <- as.numeric(y[, 1] + y[, 2])
+      y <- as.numeric(y[, 1])
+    } else {
+      if (is.factor(y)) {
+        if (nlevels(y) != 2L) stop("A factor response for binomial must have exactly two levels.", call. = FALSE)
+        y <- as.numeric(y != levels(y)[1L])
+      } else if (is.logical(y)) {
+        y <- as.numeric(y)
+      }
+      if (!is.numeric(y) || any(!y %in% c(0, 1))) {
+        stop("A binomial response must be 0/1, logical, a two-level factor, ",
+             "or cbind(successes, failures).", call. = FALSE)
+      }
+      trials <- rep(1, length(y))
+    }
+    return(list(y = as.numeric(y), trials = trials))
+  }
+  if (!is.numeric(y) || is.matrix(y)) {
+    stop(sprintf("The response must be a numeric vector for the %s family.", fam), call. = FALSE)
+  }
+  if (any(!is.finite(y))) stop("The response has non-finite values (Inf or NaN).", call. = FALSE)
+  if (fam == "poisson" && (any(y < 0) || any(y != round(y)))) {
+    stop("A poisson response must be non-negative whole numbers (counts).", call. = FALSE)
+  }
+  list(y = as.numeric(y), trials = trials)
+}
+
+# One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the
+# fixed-effect column that is each coefficient's mean (centred parameterisation).
+random_terms <- function(bars, frame, X) {
+  rt <- lme4::mkReTrms(bars, frame, reorder.terms = FALSE)
+  assign <- attr(rt$flist, "assign")
+  centred <- rep(FALSE, ncol(X))
+  out <- vector("list", length(rt$cnms))
+  for (t in seq_along(rt$cnms)) {
+    f <- rt$flist[[assign[t]]]
+    cn <- rt$cnms[[t]]
+    q <- length(cn)
+    Z <- dense_z(rt$Ztlist[[t]], q, nrow(frame))
+    colnames(Z) <- cn
+    check_design(Z, "random-effects")
+    if (nlevels(f) < 2L) {
+      stop(sprintf("The grouping factor '%s' has only one level: a random effect needs at least two groups.",
+                   names(rt$flist)[assign[t]]), call. = FALSE)
+    }
+    mean_col <- integer(q)
+    for (k in seq_len(q)) {
+      j <- match(cn[k], colnames(X))
+      if (!is.na(j) && !centred[j] && isTRUE(all.equal(unname(X[, j]), unname(Z[, k])))) {
+        mean_col[k] <- j
+        centred[j] <- TRUE
+      }
+    }
+    out[[t]] <- list(
+      group_name = names(rt$flist)[assign[t]],
+      levels = levels(f),
+      group = as.integer(f),
+      z = Z,
+      cnms = cn,
+      mean_col = mean_col
+    )
+  }
+  out
+}
+
+# Z of one term from lme4's transposed sparse Zt (rows level-major: level l, column k at
+# row (l - 1) * q + k).
+dense_z <- function(Zt, q, n) {
+  Zt <- methods::as(Zt, "TsparseMatrix")
+  Z <- matrix(0, n, q)
+  Z[cbind(Zt@j + 1L, Zt@i %% q + 1L)] <- Zt@x
+  Z
+}

@@ -1,0 +1,224 @@
+# Priors: one specification function, resolved against the data at fit time.
+
+#' Prior distributions for a bglmm model
+#'
+#' All priors are proper. Every hyperparameter can be set; the defaults are weakly
+#' informative and scaled to the data in the way rstanarm scales its defaults.
+#'
+#' \describe{
+#'   \item{Fixed effects (and group means theta)}{Independent normal priors. For a
+#'     coefficient of column \eqn{x_k}, the default is \eqn{N(0, (2.5\, s_y / sd(x_k))^2)},
+#'     where \eqn{s_y} is \code{sd(y)} for the gaussian family and 1 otherwise
+#'     (\code{autoscale = FALSE} drops the \eqn{s_y / sd(x_k)} factor).}
+#'   \item{Intercept}{The prior is set for the intercept at the mean of the predictors:
+#'     \eqn{N(\mu_c, (2.5\, s_y)^2)} with \eqn{\mu_c} = \code{mean(y)} (gaussian) or 0. The
+#'     sampler works with the raw intercept \eqn{\alpha = \alpha_c - \sum_k \bar x_k \beta_k},
+#'     whose prior is taken as normal with the implied mean and variance
+#'     \eqn{\sigma_c^2 + \sum_k \bar x_k^2 \sigma_k^2}.}
+#'   \item{Covariance of each random-effects term}{\eqn{\Sigma \sim} inverse-Wishart
+#'     (\code{cov_df}, \code{cov_scale}) with density proportional to
+#'     \eqn{|\Sigma|^{-(\nu+q+1)/2} \exp(-tr(S \Sigma^{-1})/2)} and mean \eqn{S / (\nu - q - 1)}.
+#'     Defaults: \eqn{\nu = q + 2} and \eqn{S} diagonal with entries
+#'     \eqn{(s_y / sd(z_k))^2} (\eqn{sd} taken as 1 for a constant column), so that the prior
+#'     mean of \eqn{\Sigma} is \eqn{S}.}
+#'   \item{Residual scale (gaussian)}{\eqn{\sigma^2 \sim} scaled-inverse-\eqn{\chi^2}
+#'     (\code{sigma_df}, \code{sigma_scale}\eqn{^2}), i.e. inverse-gamma
+#'     (\code{sigma_df}/2, \code{sigma_df * sigma_scale^2}/2); defaults 1 and \code{sd(y)}.}
+#' }
+#'
+#' @param fixef_location,fixef_scale Location and scale of the normal priors on the
+#'   coefficients other than the intercept: one number for all, or a vector named by
+#'   coefficient (unnamed coefficients keep the default).
+#' @param intercept_location,intercept_scale Location and scale of the normal prior on the
+#'   intercept at the mean of the predictors. \code{NULL} location means \code{mean(y)}
+#'   (gaussian) or 0.
+#' @param cov_df Inverse-Wishart degrees of freedom for every random-effects term; must exceed
+#'   \eqn{q - 1}. \code{NULL} means \eqn{q + 2}.
+#' @param cov_scale Inverse-Wishart scale: \code{NULL} (default, see Details), one positive
+#'   number (times the identity), a positive definite matrix (one term), or a list of those
+#'   named by grouping factor.
+#' @param sigma_df,sigma_scale Prior of the gaussian residual variance.
+#' @param autoscale Scale the default fixed-effect and covariance scales by the data.
+#' @return An object of class \code{"bglmm_prior"} to pass as \code{prior} to [bglmm()].
+#' @seealso [prior_summary.bglmm()] shows the priors a fit used.
+#' @examples
+#' bglmm_prior(fixef_scale = 1, cov_df = 4)
+#' bglmm_prior(fixef_location = c(conc = 0), fixef_scale = c(conc = 0.01))
+#' @export
+bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
+                        intercept_location = NULL, intercept_scale = 2.5,
+                        cov_df = NULL, cov_scale = NULL,
+                        sigma_df = 1, sigma_scale = NULL,
+                        autoscale = TRUE) {
+  check_num(fixef_location, "fixef_location", finite = TRUE)
+  check_num(fixef_scale, "fixef_scale", positive = TRUE)
+  if (!is.null(intercept_location)) check_num(intercept_location, "intercept_location", finite = TRUE, scalar = TRUE)
+  check_num(intercept_scale, "intercept_scale", positive = TRUE, scalar = TRUE)
+  if (!is.null(cov_df)) check_num(cov_df, "cov_df", positive = TRUE, scalar = TRUE)
+  check_num(sigma_df, "sigma_df", positive = TRUE, scalar = TRUE)
+  if (!is.null(sigma_scale)) check_num(sigma_scale, "sigma_scale", positive = TRUE, scalar = TRUE)
+  if (!is.logical(autoscale) || length(autoscale) != 1L || is.na(autoscale)) {
+    stop("'autoscale' must be TRUE or FALSE.", call. = FALSE)
+  }
+  if (!is.null(cov_scale) && !is.list(cov_scale)) check_cov_scale(cov_scale, "cov_scale")
+  if (is.list(cov_scale)) {
+    if (is.null(names(cov_scale)) || any(names(cov_scale) == "")) {
+      stop("A list 'cov_scale' must be named by grouping factor.", call. = FALSE)
+    }
+    for (nm in names(cov_scale)) check_cov_scale(cov_scale[[nm]], sprintf("cov_scale$%s", nm))
+  }
+  structure(
+    list(fixef_location = fixef_location, fixef_scale = fixef_scale,
+         intercept_location = intercept_location, intercept_scale = intercept_scale,
+         cov_df = cov_df, cov_scale = cov_scale, sigma_df = sigma_df,
+         sigma_scale = sigma_scale, autoscale = autoscale),
+    class = "bglmm_prior"
+  )
+}
+
+check_num <- function(x, name, finite = FALSE, positive = FALSE, scalar = FALSE) {
+  ok <- is.numeric(x) && length(x) > 0L && !anyNA(x) && all(is.finite(x))
+  if (ok && positive) ok <- all(x > 0)
+  if (ok && scalar) ok <- length(x) == 1L
+  if (!ok) {
+    stop(sprintf("'%s' must be %s%s%s.", name, if (scalar) "a single " else "",
+                 if (positive) "positive finite number" else "finite number",
+                 if (scalar) "" else "(s)"), call. = FALSE)
+  }
+}
+
+check_cov_scale <- function(s, name) {
+  if (!is.numeric(s) || anyNA(s) || any(!is.finite(s))) {
+    stop(sprintf("'%s' must be a positive number or a positive definite matrix.", name), call. = FALSE)
+  }
+  if (is.matrix(s)) {
+    if (nrow(s) != ncol(s) || !isSymmetric(unname(s)) ||
+        inherits(try(chol(s), silent = TRUE), "try-error")) {
+      stop(sprintf("'%s' must be a symmetric positive definite matrix.", name), call. = FALSE)
+    }
+  } else if (length(s) != 1L || s <= 0) {
+    stop(sprintf("'%s' must be a positive number or a positive definite matrix.", name), call. = FALSE)
+  }
+}
+
+# Resolves the prior specification against the data: one location and scale per fixed
+# effect, an inverse-Wishart df and scale per term, sigma's prior.
+resolve_prior <- function(prior, md, family) {
+  if (!inherits(prior, "bglmm_prior")) {
+    stop("'prior' must be made by bglmm_prior().", call. = FALSE)
+  }
+  X <- md$X
+  gaussian <- family$family == "gaussian"
+  s_y <- if (gaussian && prior$autoscale) stats::sd(md$y) else 1
+  if (!is.finite(s_y) || s_y <= 0) s_y <- 1
+  cn <- colnames(X)
+  p <- ncol(X)
+  icpt <- match("(Intercept)", cn)
+  slopes <- setdiff(seq_len(p), icpt)
+  col_sd <- apply(X, 2, stats::sd)
+  col_sd[!is.finite(col_sd) | col_sd == 0] <- 1
+  loc <- fill_named(prior$fixef_location, cn[slopes], "fixef_location")
+  scl <- fill_named(prior$fixef_scale, cn[slopes], "fixef_scale")
+  if (prior$autoscale) scl <- scl * s_y / col_sd[slopes]
+  location <- scale <- numeric(p)
+  names(location) <- names(scale) <- cn
+  location[slopes] <- loc
+  scale[slopes] <- scl
+  if (!is.na(icpt)) {
+    mu_c <- prior$intercept_location %||% if (gaussian) mean(md$y) else 0
+    sd_c <- prior$intercept_scale * s_y
+    xbar <- colMeans(X)[slopes]
+    location[icpt] <- mu_c - sum(xbar * loc)
+    scale[icpt] <- sqrt(sd_c^2 + sum(xbar^2 * scl^2))
+  }
+  terms <- lapply(md$re, function(t) {
+    q <- ncol(t$z)
+    df <- prior$cov_df %||% (q + 2)
+    if (df <= q - 1) {
+      stop(sprintf("'cov_df' must exceed q - 1 = %d for the term of '%s'.", q - 1, t$group_name), call. = FALSE)
+    }
+    S <- term_cov_scale(prior, t, s_y)
+    dimnames(S) <- list(t$cnms, t$cnms)
+    list(df = df, scale = S)
+  })
+  names(terms) <- vapply(md$re, function(t) t$group_name, "")
+  sigma <- if (gaussian) list(df = prior$sigma_df, scale = prior$sigma_scale %||% s_y) else NULL
+  list(location = location, scale = scale, terms = terms, sigma = sigma,
+       autoscale = prior$autoscale, spec = prior)
+}
+
+term_cov_scale <- function(prior, t, s_y) {
+  q <- ncol(t$z)
+  given <- prior$cov_scale
+  if (is.list(given)) given <- given[[t$group_name]]
+  if (is.null(given)) {
+    z_sd <- apply(t$z, 2, stats::sd)
+    z_sd[!is.finite(z_sd) | z_sd == 0] <- 1
+    sc <- if (prior$autoscale) s_y / z_sd else rep(1, q)
+    return(diag(sc^2, q))
+  }
+  if (is.matrix(given)) {
+    if (nrow(given) != q) {
+      stop(sprintf("'cov_scale' for '%s' must be a %d x %d matrix.", t$group_name, q, q), call. = FALSE)
+    }
+    return(unname(given))
+  }
+  diag(given, q)
+}
+
+fill_named <- function(value, names, what) {
+  if (length(value) == 1L && is.null(names(value))) return(rep(value, length(names)))
+  if (is.null(names(value))) {
+    if (length(value) != length(names)) {
+      stop(sprintf("'%s' must be one number, one per coefficient (%d), or named by coefficient.",
+                   what, length(names)), call. = FALSE)
+    }
+    return(value)
+  }
+  unknown <- setdiff(names(value), names)
+  if (length(unknown)) {
+    stop(sprintf("'%s' names coefficients the model does not have: %s.", what,
+                 paste(unknown, collapse = ", ")), call. = FALSE)
+  }
+  default <- formals(bglmm_prior)[[what]]
+  out <- stats::setNames(rep(default, length(names)), names)
+  out[names(value)] <- value
+  unname(out)
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+#' Summarise the priors used by a fit
+#'
+#' @param object A [bglmm()] fit.
+#' @param digits Digits to print.
+#' @param ... Unused.
+#' @return Invisibly, the resolved priors (a list); printed as a readable summary.
+#' @examples
+#' fit <- bglmm(bright ~ 1 + (1 | operator), data = pulp, iter = 400, refresh = 0, seed = 1)
+#' prior_summary(fit)
+#' @importFrom rstantools prior_summary
+#' @export
+#' @method prior_summary bglmm
+prior_summary.bglmm <- function(object, digits = 3, ...) {
+  pr <- object$prior
+  structure(pr, class = "bglmm_prior_summary", digits = digits)
+}
+
+#' @export
+print.bglmm_prior_summary <- function(x, digits = attr(x, "digits") %||% 3, ...) {
+  f <- function(v) format(signif(v, digits))
+  cat("Priors for model", if (isTRUE(x$autoscale)) "(adjusted scales; see ?bglmm_prior)" else "", "\n\n")
+  cat("Fixed effects ~ normal(location, scale)\n")
+  tab <- data.frame(location = f(x$location), scale = f(x$scale), row.names = names(x$location))
+  print(tab, quote = FALSE)
+  for (nm in names(x$terms)) {
+    t <- x$terms[[nm]]
+    cat(sprintf("\nCovariance of %s ~ inverse-Wishart(df = %s, scale = S)\nS =\n", nm, f(t$df)))
+    print(signif(t$scale, digits))
+  }
+  if (!is.null(x$sigma)) {
+    cat(sprintf("\nsigma^2 ~ scaled-inv-chi-squared(df = %s, scale = %s^2)\n", f(x$sigma$df), f(x$sigma$scale)))
+  }
+  invisible(x)
+}

@@ -1,0 +1,154 @@
+//! extendr glue: converts the R wrapper's lists to the sampler's types and back.
+//! All checking of user input happens in R; what is checked here are the shapes the R code
+//! promises, so that a bug in R becomes an R error, never a crash.
+
+use bglmm_sampler::{run_chains, ChainConfig, ChainInit, Model, ModelSpec, TermSpec};
+use extendr_api::prelude::*;
+use std::collections::HashMap;
+use std::os::raw::{c_int, c_void};
+
+extern "C" {
+    fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> c_int;
+    fn R_CheckUserInterrupt();
+    fn R_FlushConsole();
+}
+
+unsafe extern "C" fn check_interrupt(_: *mut c_void) {
+    R_CheckUserInterrupt();
+}
+
+/// True if the user pressed Ctrl-C. R_CheckUserInterrupt would long-jump out of Rust;
+/// R_ToplevelExec contains the jump and reports it as 0.
+fn user_interrupted() -> bool {
+    unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
+}
+
+type Fields = HashMap<&'static str, Robj>;
+type Result<T> = std::result::Result<T, Error>;
+
+fn fields(l: List) -> Result<Fields> {
+    l.try_into()
+}
+
+fn field<'a>(f: &'a Fields, name: &str) -> Result<&'a Robj> {
+    f.get(name).ok_or_else(|| Error::Other(format!("internal: missing field '{name}'")))
+}
+
+fn reals(f: &Fields, name: &str) -> Result<Vec<f64>> {
+    field(f, name)?
+        .as_real_slice()
+        .map(|s| s.to_vec())
+        .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a double vector")))
+}
+
+fn real(f: &Fields, name: &str) -> Result<f64> {
+    field(f, name)?.as_real().ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a number")))
+}
+
+fn count(f: &Fields, name: &str) -> Result<usize> {
+    let v = real(f, name)?;
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
+        Ok(v as usize)
+    } else {
+        Err(Error::Other(format!("internal: field '{name}' must be a whole number")))
+    }
+}
+
+fn ints(f: &Fields, name: &str) -> Result<Vec<i32>> {
+    field(f, name)?
+        .as_integer_slice()
+        .map(|s| s.to_vec())
+        .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be an integer vector")))
+}
+
+fn list_field(f: &Fields, name: &str) -> Result<List> {
+    field(f, name)?.as_list().ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a list")))
+}
+
+fn term_spec(t: Robj) -> Result<TermSpec> {
+    let f = fields(t.as_list().ok_or_else(|| Error::Other("internal: a term must be a list".into()))?)?;
+    let group = ints(&f, "group")?;
+    if group.iter().any(|&g| g < 1) {
+        return Err(Error::Other("internal: group codes must be positive".into()));
+    }
+    Ok(TermSpec {
+        n_groups: count(&f, "n_groups")?,
+        group: group.iter().map(|&g| (g - 1) as usize).collect(),
+        z: reals(&f, "z")?,
+        mean_col: ints(&f, "mean_col")?.iter().map(|&c| if c > 0 { Some((c - 1) as usize) } else { None }).collect(),
+        prior_df: real(&f, "prior_df")?,
+        prior_scale: reals(&f, "prior_scale")?,
+    })
+}
+
+fn matrix(values: &[f64], nrow: usize, ncol: usize) -> Result<Robj> {
+    let mut r: Robj = values.iter().copied().collect_robj();
+    r.set_attrib("dim", [nrow as i32, ncol as i32])?;
+    Ok(r)
+}
+
+/// Fits the model described by `spec` with the settings in `config`; returns the draws of
+/// each chain (kept iterations x parameters) and acceptance rates.
+/// @keywords internal
+#[extendr]
+fn bglmm_sample(spec: List, config: List) -> Result<Robj> {
+    let s = fields(spec)?;
+    let terms = list_field(&s, "terms")?.values().map(term_spec).collect::<Result<Vec<_>>>()?;
+    let model_spec = ModelSpec {
+        family: field(&s, "family")?.as_str().unwrap_or("").to_string(),
+        y: reals(&s, "y")?,
+        trials: reals(&s, "trials")?,
+        offset: reals(&s, "offset")?,
+        x: reals(&s, "x")?,
+        p: count(&s, "p")?,
+        terms,
+        fixef_mean: reals(&s, "fixef_mean")?,
+        fixef_sd: reals(&s, "fixef_sd")?,
+        sigma_df: real(&s, "sigma_df")?,
+        sigma_scale: real(&s, "sigma_scale")?,
+    };
+    let model = Model::new(model_spec).map_err(Error::Other)?;
+
+    let c = fields(config)?;
+    let cfg = ChainConfig { iter: count(&c, "iter")?, warmup: count(&c, "warmup")?, thin: count(&c, "thin")? };
+    let chains = count(&c, "chains")?;
+    let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, sigma: real(&c, "init_sigma")? };
+    let inits = vec![init; chains];
+    let seed = count(&c, "seed")? as u64;
+    let cores = count(&c, "cores")?;
+    let refresh = count(&c, "refresh")?;
+
+    let mut printed = vec![0usize; chains];
+    let poll = |progress: &[usize]| -> bool {
+        if refresh > 0 {
+            for (ch, (&done, last)) in progress.iter().zip(printed.iter_mut()).enumerate() {
+                let mark = if done == cfg.iter { done } else { done / refresh * refresh };
+                if mark > *last {
+                    *last = mark;
+                    let phase = if mark <= cfg.warmup { "warmup" } else { "sampling" };
+                    rprintln!("Chain {}: iteration {} / {} ({})", ch + 1, mark, cfg.iter, phase);
+                }
+            }
+            unsafe { R_FlushConsole() };
+        }
+        !user_interrupted()
+    };
+    let outs = run_chains(&model, cfg, &inits, seed, cores, 100, poll).map_err(Error::Other)?;
+
+    let npar = model.n_params();
+    let draws = outs.iter().map(|o| matrix(&o.draws, o.n_kept, npar)).collect::<Result<Vec<_>>>()?;
+    let accept_fixef: Vec<f64> = outs.iter().map(|o| o.accept_fixef).collect();
+    let nt = model.terms.len();
+    let acc_groups: Vec<f64> = (0..nt).flat_map(|t| outs.iter().map(move |o| o.accept_groups[t])).collect();
+    Ok(list!(
+        draws = List::from_values(draws),
+        accept_fixef = accept_fixef,
+        accept_groups = matrix(&acc_groups, chains, nt)?
+    )
+    .into())
+}
+
+extendr_module! {
+    mod bglmm;
+    fn bglmm_sample;
+}

@@ -1,0 +1,390 @@
+//! One Markov chain: state, sweep order, warmup adaptation, kept draws.
+
+use crate::dist::std_normal;
+use crate::model::Model;
+use crate::model::Source;
+use crate::steps::{self, Block, Group, Response};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Iterations, warmup and thinning; warmup iterations are not kept.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainConfig {
+    pub iter: usize,
+    pub warmup: usize,
+    pub thin: usize,
+}
+
+impl ChainConfig {
+    /// Kept draws per chain.
+    pub fn n_kept(&self) -> usize {
+        (self.iter - self.warmup).div_ceil(self.thin)
+    }
+}
+
+/// Starting values: fixed effects jittered by `jitter_sd` per chain, and sigma (gaussian).
+#[derive(Clone, Debug)]
+pub struct ChainInit {
+    pub fixef: Vec<f64>,
+    pub jitter_sd: Vec<f64>,
+    pub sigma: f64,
+}
+
+/// What one chain returns.
+#[derive(Clone, Debug)]
+pub struct ChainOutput {
+    /// Kept draws, n_kept x n_params, column-major.
+    pub draws: Vec<f64>,
+    pub n_kept: usize,
+    /// Post-warmup acceptance rate of the joint fixed-effects step (NaN if Gibbs or none).
+    pub accept_fixef: f64,
+    /// Post-warmup mean acceptance rate of the group steps, per term (NaN where Gibbs).
+    pub accept_groups: Vec<f64>,
+}
+
+struct TermState {
+    beta: Vec<f64>,
+    theta: Vec<f64>,
+    sigma: Vec<f64>,
+    prec: Vec<f64>,
+    prop_chol: Vec<f64>,
+    log_scale: Vec<f64>,
+    accepted: usize,
+}
+
+/// Target acceptance for a random-walk step in `d` dimensions.
+fn target_accept(d: usize) -> f64 {
+    if d == 1 {
+        0.44
+    } else {
+        0.3
+    }
+}
+
+/// Warmup iterations at which proposal curvatures are recomputed from the current state.
+fn is_curvature_point(i: usize, warmup: usize) -> bool {
+    i == 0 || (i < warmup / 2 && i >= 25 && (i / 25).is_power_of_two() && i % 25 == 0)
+}
+
+struct Chain<'a> {
+    model: &'a Model,
+    rng: ChaCha8Rng,
+    /// Fixed effects not centred in any term.
+    alpha: Vec<f64>,
+    /// Proposal of the joint fixed-effects step.
+    fix_chol: Vec<f64>,
+    fix_log_scale: f64,
+    fix_accepted: usize,
+    /// All fixed effects before and after the joint step.
+    f_old: Vec<f64>,
+    f_new: Vec<f64>,
+    terms: Vec<TermState>,
+    sigma2: f64,
+    eta: Vec<f64>,
+    dz: Vec<f64>,
+    work: Vec<f64>,
+}
+
+impl<'a> Chain<'a> {
+    fn new(model: &'a Model, init: &ChainInit, seed: u64, chain: u64) -> Result<Self, String> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(chain);
+        let p = model.p;
+        if init.fixef.len() != p || init.jitter_sd.len() != p {
+            return Err("starting values must have one value per fixed effect".into());
+        }
+        let start: Vec<f64> = (0..p).map(|c| init.fixef[c] + init.jitter_sd[c] * std_normal(&mut rng)).collect();
+        if start.iter().any(|v| !v.is_finite()) {
+            return Err("starting values must be finite".into());
+        }
+        let alpha: Vec<f64> = model.alpha_cols.iter().map(|&c| start[c]).collect();
+        let mut terms = Vec::new();
+        for t in &model.terms {
+            let q = t.q;
+            let theta: Vec<f64> = t.mean_col.iter().map(|mc| mc.map_or(0.0, |c| start[c])).collect();
+            let beta: Vec<f64> = (0..t.m).flat_map(|_| theta.iter().copied()).collect();
+            // start Sigma at the prior mode S0 / (nu0 + q + 1)
+            let sigma: Vec<f64> = t.prior_scale.iter().map(|v| v / (t.prior_df + q as f64 + 1.0)).collect();
+            let prec = nalgebra::DMatrix::from_column_slice(q, q, &sigma)
+                .try_inverse()
+                .ok_or("the inverse-Wishart scale is singular")?;
+            terms.push(TermState {
+                beta,
+                theta,
+                sigma,
+                prec: prec.as_slice().to_vec(),
+                prop_chol: vec![0.0; t.m * q * q],
+                log_scale: vec![(2.38 / (q as f64).sqrt()).ln(); t.m],
+                accepted: 0,
+            });
+        }
+        let max_rows = model.terms.iter().flat_map(|t| t.ptr.windows(2).map(|w| w[1] - w[0])).max().unwrap_or(0);
+        let qmax = model.terms.iter().map(|t| t.q).max().unwrap_or(0).max(p);
+        let mut c = Chain {
+            model,
+            rng,
+            alpha,
+            fix_chol: vec![0.0; p * p],
+            fix_log_scale: (2.38 / (p.max(1) as f64).sqrt()).ln(),
+            fix_accepted: 0,
+            f_old: vec![0.0; p],
+            f_new: vec![0.0; p],
+            terms,
+            sigma2: init.sigma * init.sigma,
+            eta: vec![0.0; model.n],
+            dz: vec![0.0; max_rows.max(model.n)],
+            work: vec![0.0; qmax * qmax + 4 * qmax + 4],
+        };
+        c.recompute_eta();
+        Ok(c)
+    }
+
+    fn recompute_eta(&mut self) {
+        let m = self.model;
+        let n = m.n;
+        self.eta.copy_from_slice(&m.offset);
+        for (a, &c) in self.alpha.iter().zip(&m.alpha_cols) {
+            for i in 0..n {
+                self.eta[i] += a * m.x[c * n + i];
+            }
+        }
+        for (t, s) in m.terms.iter().zip(&self.terms) {
+            let q = t.q;
+            for j in 0..t.m {
+                let b = &s.beta[j * q..(j + 1) * q];
+                for pos in t.ptr[j]..t.ptr[j + 1] {
+                    self.eta[t.rows[pos]] += crate::linalg::dot(&t.z[pos * q..(pos + 1) * q], b);
+                }
+            }
+        }
+    }
+
+    /// All fixed effects as one block with design X (the non-centred view).
+    fn fixef_block(&self) -> Block<'a> {
+        let m = self.model;
+        Block { w: &m.x, wtw: &m.xtx, prior_mean: &m.fixef_mean, prior_sd: &m.fixef_sd }
+    }
+
+    fn fixef_value(&self, c: usize) -> f64 {
+        match self.model.fixef_source[c] {
+            Source::Alpha(a) => self.alpha[a],
+            Source::Theta(t, q) => self.terms[t].theta[q],
+        }
+    }
+
+    /// Moves every fixed effect by f_new - f_old; a centred one moves its group
+    /// coefficients along, so the deviations b_j = beta_j - theta stay as they were.
+    fn shift_fixef(&mut self) {
+        for c in 0..self.model.p {
+            let d = self.f_new[c] - self.f_old[c];
+            match self.model.fixef_source[c] {
+                Source::Alpha(a) => self.alpha[a] += d,
+                Source::Theta(t, q) => {
+                    let s = &mut self.terms[t];
+                    let qt = s.theta.len();
+                    s.theta[q] += d;
+                    s.beta.iter_mut().skip(q).step_by(qt).for_each(|b| *b += d);
+                }
+            }
+        }
+    }
+
+    /// Proposal curvatures at the current state (warmup only).
+    fn update_curvature(&mut self) {
+        let m = self.model;
+        let fam = m.family.as_ref();
+        if fam.is_gaussian() {
+            return;
+        }
+        for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
+            let qq = t.q * t.q;
+            for j in 0..t.m {
+                let g = group(t, j);
+                let out = &mut s.prop_chol[j * qq..(j + 1) * qq];
+                if !steps::group_curvature(fam, &m.trials, &self.eta, g, &s.prec, out) {
+                    out.copy_from_slice(&s.prec);
+                    crate::linalg::chol_in_place(out, t.q);
+                }
+            }
+        }
+        if m.p > 0 {
+            let a = self.fixef_block();
+            if !steps::block_curvature(fam, a, &m.trials, &self.eta, &mut self.fix_chol) {
+                let p = m.p;
+                self.fix_chol.iter_mut().for_each(|v| *v = 0.0);
+                for c in 0..p {
+                    self.fix_chol[c + c * p] = 1.0 / a.prior_sd[c];
+                }
+            }
+        }
+    }
+
+    /// One full sweep. `adapt` is Some(step size) during warmup.
+    fn sweep(&mut self, adapt: Option<f64>) -> Result<(), String> {
+        let m = self.model;
+        let fam = m.family.as_ref();
+        let resp = Response { y: &m.y, trials: &m.trials };
+        let gaussian = fam.is_gaussian();
+
+        // Fixed effects jointly, non-centred: interweaves with the centred theta step below.
+        if m.p > 0 {
+            for c in 0..m.p {
+                self.f_old[c] = self.fixef_value(c);
+            }
+            self.f_new.copy_from_slice(&self.f_old);
+            let a = self.fixef_block();
+            if gaussian {
+                steps::gibbs_block(&mut self.rng, a, &m.y, &mut self.eta, &mut self.f_new, self.sigma2, &mut self.work);
+            } else {
+                let mv = steps::mh_block(
+                    &mut self.rng,
+                    fam,
+                    a,
+                    resp,
+                    &mut self.eta,
+                    &mut self.f_new,
+                    &self.fix_chol,
+                    self.fix_log_scale.exp(),
+                    &mut self.dz,
+                    &mut self.work,
+                );
+                self.fix_accepted += usize::from(mv.accepted);
+                if let Some(g) = adapt {
+                    self.fix_log_scale += g * (mv.prob - target_accept(m.p));
+                }
+            }
+            self.shift_fixef();
+        }
+
+        for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
+            let q = t.q;
+            let target = target_accept(q);
+            for j in 0..t.m {
+                let g = group(t, j);
+                let beta = &mut s.beta[j * q..(j + 1) * q];
+                if gaussian {
+                    let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
+                    steps::gibbs_group(&mut self.rng, &m.y, &mut self.eta, g, ztz, beta, &s.theta, &s.prec, self.sigma2, &mut self.work);
+                } else {
+                    let mv = steps::mh_group(
+                        &mut self.rng,
+                        fam,
+                        resp,
+                        &mut self.eta,
+                        g,
+                        beta,
+                        &s.theta,
+                        &s.prec,
+                        &s.prop_chol[j * q * q..(j + 1) * q * q],
+                        s.log_scale[j].exp(),
+                        &mut self.dz,
+                        &mut self.work,
+                    );
+                    s.accepted += usize::from(mv.accepted);
+                    if let Some(gm) = adapt {
+                        s.log_scale[j] += gm * (mv.prob - target);
+                    }
+                }
+            }
+            // theta then Sigma: the eta contribution of beta does not change
+            steps::draw_theta(&mut self.rng, &s.beta, q, &s.prec, &t.mean_col, &m.fixef_mean, &m.fixef_sd, &mut s.theta);
+            let (sig, prec) = steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, t.prior_df, &t.prior_scale)
+                .ok_or("the covariance draw was numerically singular; check the scale of the predictors and the prior")?;
+            s.sigma.copy_from_slice(sig.as_slice());
+            s.prec.copy_from_slice(prec.as_slice());
+        }
+
+        if gaussian {
+            self.sigma2 = steps::draw_sigma2(&mut self.rng, &m.y, &self.eta, m.sigma_df, m.sigma_scale);
+        }
+        if !self.sigma2.is_finite() || self.eta.iter().any(|e| !e.is_finite()) {
+            return Err("the sampler reached a non-finite state; check the data and prior scales".into());
+        }
+        Ok(())
+    }
+
+    /// Writes the current state into row `k` of the column-major draws matrix.
+    fn store(&self, draws: &mut [f64], k: usize, n_kept: usize) {
+        let m = self.model;
+        let mut col = 0;
+        let mut put = |v: f64| {
+            draws[col * n_kept + k] = v;
+            col += 1;
+        };
+        for c in 0..m.p {
+            put(self.fixef_value(c));
+        }
+        for (t, s) in m.terms.iter().zip(&self.terms) {
+            for j in 0..t.m {
+                for q in 0..t.q {
+                    put(s.beta[j * t.q + q] - s.theta[q]);
+                }
+            }
+        }
+        if m.family.is_gaussian() {
+            put(self.sigma2.sqrt());
+        }
+        for (t, s) in m.terms.iter().zip(&self.terms) {
+            for c in 0..t.q {
+                for r in c..t.q {
+                    put(s.sigma[r + c * t.q]);
+                }
+            }
+        }
+    }
+}
+
+fn group(t: &crate::model::Term, j: usize) -> Group<'_> {
+    let (a, b) = (t.ptr[j], t.ptr[j + 1]);
+    Group { rows: &t.rows[a..b], z: &t.z[a * t.q..b * t.q] }
+}
+
+/// Runs one chain. `progress` receives the number of finished iterations; setting `stop`
+/// ends the chain early with an error.
+pub fn run_chain(
+    model: &Model,
+    cfg: ChainConfig,
+    init: &ChainInit,
+    seed: u64,
+    chain: u64,
+    progress: &AtomicUsize,
+    stop: &AtomicBool,
+) -> Result<ChainOutput, String> {
+    if cfg.thin == 0 || cfg.iter <= cfg.warmup {
+        return Err("iter must exceed warmup and thin must be positive".into());
+    }
+    let mut c = Chain::new(model, init, seed, chain)?;
+    let n_kept = cfg.n_kept();
+    let npar = model.n_params();
+    let mut draws = vec![0.0; n_kept * npar];
+    for i in 0..cfg.iter {
+        if stop.load(Ordering::Relaxed) {
+            return Err("sampling was interrupted".into());
+        }
+        let warm = i < cfg.warmup;
+        if warm && is_curvature_point(i, cfg.warmup) || (i == 0 && cfg.warmup == 0) {
+            c.update_curvature();
+        }
+        if i == cfg.warmup {
+            c.fix_accepted = 0;
+            c.terms.iter_mut().for_each(|t| t.accepted = 0);
+        }
+        let adapt = if warm { Some(1.0 / ((i + 1) as f64).powf(0.6)) } else { None };
+        c.sweep(adapt)?;
+        if !warm && (i - cfg.warmup) % cfg.thin == 0 {
+            c.store(&mut draws, (i - cfg.warmup) / cfg.thin, n_kept);
+        }
+        progress.store(i + 1, Ordering::Relaxed);
+    }
+    let kept_iter = (cfg.iter - cfg.warmup) as f64;
+    let gaussian = model.family.is_gaussian();
+    let accept_fixef = if gaussian || model.p == 0 { f64::NAN } else { c.fix_accepted as f64 / kept_iter };
+    let accept_groups = model
+        .terms
+        .iter()
+        .zip(&c.terms)
+        .map(|(t, s)| if gaussian { f64::NAN } else { s.accepted as f64 / (kept_iter * t.m as f64) })
+        .collect();
+    Ok(ChainOutput { draws, n_kept, accept_fixef, accept_groups })
+}

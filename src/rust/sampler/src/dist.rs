@@ -1,0 +1,100 @@
+//! Draws from the standard distributions the full conditionals need.
+
+use nalgebra::DMatrix;
+use rand::Rng;
+use rand_distr::{ChiSquared, Distribution, Gamma, StandardNormal};
+
+/// A standard normal draw.
+#[inline]
+pub fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    rng.sample(StandardNormal)
+}
+
+/// sigma^2 ~ inverse-gamma(shape, rate): 1 / Gamma(shape, scale = 1 / rate).
+pub fn inv_gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64, rate: f64) -> f64 {
+    let g = Gamma::new(shape, 1.0 / rate).expect("inverse-gamma parameters are checked by the caller");
+    1.0 / g.sample(rng)
+}
+
+/// Sigma ~ inverse-Wishart(nu, S), density proportional to
+/// |Sigma|^-(nu+q+1)/2 exp(-tr(S Sigma^-1)/2), mean S / (nu - q - 1).
+///
+/// Draws the precision W ~ Wishart(nu, S^-1) by the Bartlett decomposition and returns
+/// (Sigma, Sigma^-1): both are needed and W is already the inverse.
+/// `s_inv_chol` is the lower Cholesky factor of S^-1. Returns None if the draw is not
+/// numerically positive definite (only possible with absurd scales).
+pub fn inv_wishart<R: Rng + ?Sized>(
+    rng: &mut R,
+    nu: f64,
+    s_inv_chol: &DMatrix<f64>,
+) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
+    let q = s_inv_chol.nrows();
+    let mut a = DMatrix::<f64>::zeros(q, q);
+    for i in 0..q {
+        let chi = ChiSquared::new(nu - i as f64).ok()?;
+        a[(i, i)] = chi.sample(rng).sqrt();
+        for j in 0..i {
+            a[(i, j)] = std_normal(rng);
+        }
+    }
+    let la = s_inv_chol * a;
+    let w = &la * la.transpose();
+    let sigma = w.clone().cholesky()?.inverse();
+    if sigma.iter().all(|v| v.is_finite()) {
+        Some((sigma, w))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn inverse_wishart_mean_is_scale_over_df_minus_q_minus_1() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let s = DMatrix::from_row_slice(2, 2, &[2.0, 0.6, 0.6, 1.0]);
+        let nu = 9.0;
+        let l = s.clone().cholesky().unwrap().inverse().cholesky().unwrap().l();
+        let n = 40_000;
+        let mut mean = DMatrix::<f64>::zeros(2, 2);
+        let mut sq = DMatrix::<f64>::zeros(2, 2);
+        for _ in 0..n {
+            let (sig, prec) = inv_wishart(&mut rng, nu, &l).unwrap();
+            let id = &sig * &prec;
+            assert!((id[(0, 0)] - 1.0).abs() < 1e-9 && id[(0, 1)].abs() < 1e-9);
+            mean += &sig;
+            sq += sig.component_mul(&sig);
+        }
+        mean /= n as f64;
+        sq /= n as f64;
+        let expect = &s / (nu - 2.0 - 1.0);
+        for i in 0..2 {
+            for j in 0..2 {
+                // Monte Carlo standard error of the mean from the sample variance
+                let se = ((sq[(i, j)] - mean[(i, j)].powi(2)) / n as f64).sqrt();
+                assert!(
+                    (mean[(i, j)] - expect[(i, j)]).abs() < 4.0 * se,
+                    "entry ({i},{j}): {} vs {} (se {se})",
+                    mean[(i, j)],
+                    expect[(i, j)]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn inverse_gamma_mean() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (a, b) = (6.0, 10.0);
+        let n = 50_000;
+        let draws: Vec<f64> = (0..n).map(|_| inv_gamma(&mut rng, a, b)).collect();
+        let m = draws.iter().sum::<f64>() / n as f64;
+        let v = draws.iter().map(|d| (d - m).powi(2)).sum::<f64>() / n as f64;
+        let expect = b / (a - 1.0);
+        assert!((m - expect).abs() < 4.0 * (v / n as f64).sqrt());
+    }
+}

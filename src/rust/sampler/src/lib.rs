@@ -1,0 +1,102 @@
+//! Metropolis-within-Gibbs sampler for Bayesian generalized linear mixed models.
+//!
+//! Pure Rust, no R: the R package's glue crate converts R objects to a [`ModelSpec`], calls
+//! [`run_chains`] and converts the [`ChainOutput`]s back. Chains run on worker threads; the
+//! calling thread only polls, so it can print progress and check for interrupts.
+
+pub mod chain;
+pub mod dist;
+pub mod family;
+pub mod linalg;
+pub mod model;
+pub mod steps;
+
+pub use chain::{run_chain, ChainConfig, ChainInit, ChainOutput};
+pub use family::Family;
+pub use model::{Model, ModelSpec, TermSpec};
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Runs `chains` chains on `cores` worker threads. Chain c uses stream c of `seed`, so the
+/// draws do not depend on `cores`. `poll` is called on the calling thread about every
+/// `poll_ms` milliseconds with each chain's finished iterations; returning false stops all
+/// chains, and the result is then an error.
+pub fn run_chains(
+    model: &Model,
+    cfg: ChainConfig,
+    init: &[ChainInit],
+    seed: u64,
+    cores: usize,
+    poll_ms: u64,
+    mut poll: impl FnMut(&[usize]) -> bool,
+) -> Result<Vec<ChainOutput>, String> {
+    let chains = init.len();
+    if chains == 0 {
+        return Err("chains must be at least 1".into());
+    }
+    let progress: Vec<AtomicUsize> = (0..chains).map(|_| AtomicUsize::new(0)).collect();
+    let stop = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<ChainOutput, String>>>> = Mutex::new((0..chains).map(|_| None).collect());
+    let workers = cores.clamp(1, chains);
+    let mut interrupted = false;
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let c = next.fetch_add(1, Ordering::SeqCst);
+                if c >= chains {
+                    break;
+                }
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_chain(model, cfg, &init[c], seed, c as u64, &progress[c], &stop)
+                }))
+                .unwrap_or_else(|_| Err("internal error in the sampler (please report it)".into()));
+                if out.is_err() {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                results.lock().unwrap()[c] = Some(out);
+                done.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let mut snapshot = vec![0usize; chains];
+        loop {
+            let finished = done.load(Ordering::SeqCst) == chains;
+            for (s, p) in snapshot.iter_mut().zip(&progress) {
+                *s = p.load(Ordering::Relaxed);
+            }
+            if !interrupted && !poll(&snapshot) {
+                interrupted = true;
+                stop.store(true, Ordering::SeqCst);
+            }
+            if finished {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(poll_ms));
+        }
+    });
+    if interrupted {
+        return Err("sampling was interrupted by the user".into());
+    }
+    let results = results.into_inner().unwrap();
+    // report the first real error, not the "interrupted" of the chains it stopped
+    let mut outs = Vec::with_capacity(chains);
+    let mut first_err = None;
+    for r in results {
+        match r {
+            Some(Ok(o)) => outs.push(o),
+            Some(Err(e)) => {
+                if first_err.is_none() || first_err.as_deref() == Some("sampling was interrupted") {
+                    first_err = Some(e);
+                }
+            }
+            None => first_err = first_err.or(Some("a chain did not finish".into())),
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(outs),
+    }
+}

@@ -1,0 +1,286 @@
+//! The model as the sampler sees it, checked once and laid out for the sweeps.
+//!
+//! Linear predictor: eta_i = offset_i + w_i' alpha + sum_t z_ti' beta_{t, g_t(i)}.
+//! Term t has q_t coefficients per group with beta_tj ~ N(theta_t, Sigma_t). A coefficient whose
+//! random column repeats a fixed-effect column is centred: its theta component is that fixed
+//! effect (Gibbs step). The other theta components are 0 (zero-mean deviations). Fixed columns
+//! not centred in any term form alpha (block step).
+
+use crate::family::{family_by_name, Family};
+
+/// One random-effects term `(z | g)` as given by the caller.
+#[derive(Clone, Debug)]
+pub struct TermSpec {
+    /// Number of groups (levels of g).
+    pub n_groups: usize,
+    /// 0-based group of every row.
+    pub group: Vec<usize>,
+    /// Random-effects design, n x q, column-major.
+    pub z: Vec<f64>,
+    /// For each of the q columns, the fixed-effect column that is its mean, if any.
+    pub mean_col: Vec<Option<usize>>,
+    /// Inverse-Wishart degrees of freedom of Sigma's prior.
+    pub prior_df: f64,
+    /// Inverse-Wishart scale matrix, q x q column-major.
+    pub prior_scale: Vec<f64>,
+}
+
+/// Everything the sampler needs about data and priors.
+#[derive(Clone, Debug)]
+pub struct ModelSpec {
+    pub family: String,
+    pub y: Vec<f64>,
+    /// Binomial trials per row (empty for other families).
+    pub trials: Vec<f64>,
+    pub offset: Vec<f64>,
+    /// Fixed-effects design, n x p, column-major.
+    pub x: Vec<f64>,
+    pub p: usize,
+    pub terms: Vec<TermSpec>,
+    /// Normal prior on each fixed effect.
+    pub fixef_mean: Vec<f64>,
+    pub fixef_sd: Vec<f64>,
+    /// sigma^2 ~ scaled-inv-chi^2(sigma_df, sigma_scale^2) (gaussian only).
+    pub sigma_df: f64,
+    pub sigma_scale: f64,
+}
+
+/// A term laid out for the sweeps: rows of each group listed together.
+pub struct Term {
+    pub q: usize,
+    pub m: usize,
+    /// Rows of group j are `rows[ptr[j]..ptr[j+1]]`.
+    pub ptr: Vec<usize>,
+    pub rows: Vec<usize>,
+    /// z values in the same order as `rows`, row-major (q per row).
+    pub z: Vec<f64>,
+    /// Z_j' Z_j per group, q x q each (gaussian steps).
+    pub ztz: Vec<f64>,
+    pub mean_col: Vec<Option<usize>>,
+    pub prior_df: f64,
+    pub prior_scale: Vec<f64>,
+}
+
+/// The checked model with rows sorted by the first term's groups.
+pub struct Model {
+    pub family: Box<dyn Family>,
+    pub n: usize,
+    pub p: usize,
+    pub y: Vec<f64>,
+    pub trials: Vec<f64>,
+    pub offset: Vec<f64>,
+    /// Fixed-effects design in sorted row order, n x p column-major, and X'X.
+    pub x: Vec<f64>,
+    pub xtx: Vec<f64>,
+    /// Fixed columns not centred in any term (alpha).
+    pub alpha_cols: Vec<usize>,
+    pub terms: Vec<Term>,
+    pub fixef_mean: Vec<f64>,
+    pub fixef_sd: Vec<f64>,
+    /// Where each fixed effect lives in the sampler state.
+    pub fixef_source: Vec<Source>,
+    pub sigma_df: f64,
+    pub sigma_scale: f64,
+}
+
+/// A fixed effect is either a component of alpha or the mean of a centred random coefficient.
+#[derive(Clone, Copy, Debug)]
+pub enum Source {
+    Alpha(usize),
+    /// (term, component)
+    Theta(usize, usize),
+}
+
+fn all_finite(v: &[f64]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+impl Model {
+    /// Checks `spec` and builds the sweep layout. Errors name the problem.
+    pub fn new(spec: ModelSpec) -> Result<Model, String> {
+        let family = family_by_name(&spec.family)?;
+        let n = spec.y.len();
+        let p = spec.p;
+        if n == 0 {
+            return Err("the data have no rows".into());
+        }
+        if spec.x.len() != n * p {
+            return Err(format!("the fixed-effects design has {} values, expected {} x {}", spec.x.len(), n, p));
+        }
+        if spec.offset.len() != n {
+            return Err("the offset must have one value per row".into());
+        }
+        if !all_finite(&spec.y) || !all_finite(&spec.x) || !all_finite(&spec.offset) {
+            return Err("response, predictors and offset must be finite (no NA, NaN or Inf)".into());
+        }
+        match family.name() {
+            "poisson" => {
+                if spec.y.iter().any(|&v| v < 0.0 || v.fract() != 0.0) {
+                    return Err("a poisson response must be non-negative whole numbers".into());
+                }
+            }
+            "binomial" => {
+                if spec.trials.len() != n {
+                    return Err("binomial trials must have one value per row".into());
+                }
+                for (&s, &t) in spec.y.iter().zip(&spec.trials) {
+                    if !(s >= 0.0 && t >= s && s.fract() == 0.0 && t.fract() == 0.0) || !t.is_finite() {
+                        return Err("a binomial response must be whole successes between 0 and the number of trials".into());
+                    }
+                }
+            }
+            _ => {}
+        }
+        if spec.fixef_mean.len() != p || spec.fixef_sd.len() != p {
+            return Err("the fixed-effects prior must have one location and scale per coefficient".into());
+        }
+        if !all_finite(&spec.fixef_mean) || spec.fixef_sd.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
+            return Err("fixed-effects prior scales must be positive and finite".into());
+        }
+        if family.is_gaussian() && !(spec.sigma_df > 0.0 && spec.sigma_scale > 0.0 && spec.sigma_scale.is_finite()) {
+            return Err("sigma's prior degrees of freedom and scale must be positive".into());
+        }
+
+        // Sort rows by the first term's group so that its groups are contiguous.
+        let mut order: Vec<usize> = (0..n).collect();
+        if let Some(t0) = spec.terms.first() {
+            if t0.group.len() == n {
+                order.sort_by_key(|&i| t0.group[i]);
+            }
+        }
+        let perm = |v: &[f64]| -> Vec<f64> { order.iter().map(|&i| v[i]).collect() };
+        let y = perm(&spec.y);
+        let trials = if spec.trials.len() == n { perm(&spec.trials) } else { vec![1.0; n] };
+        let offset = perm(&spec.offset);
+
+        let mut centred = vec![false; p];
+        let mut terms = Vec::with_capacity(spec.terms.len());
+        for (ti, t) in spec.terms.iter().enumerate() {
+            let q = t.mean_col.len();
+            let m = t.n_groups;
+            let name = ti + 1;
+            if q == 0 || t.z.len() != n * q || t.group.len() != n {
+                return Err(format!("random-effects term {name}: design or grouping has the wrong size"));
+            }
+            if m == 0 || t.group.iter().any(|&g| g >= m) {
+                return Err(format!("random-effects term {name}: group codes must be 1 to the number of groups"));
+            }
+            if !all_finite(&t.z) {
+                return Err(format!("random-effects term {name}: the design must be finite"));
+            }
+            for mc in t.mean_col.iter().flatten() {
+                if *mc >= p || centred[*mc] {
+                    return Err(format!("random-effects term {name}: invalid or repeated centring column"));
+                }
+                centred[*mc] = true;
+            }
+            if !(t.prior_df > (q as f64) - 1.0) || !t.prior_df.is_finite() {
+                return Err(format!("random-effects term {name}: the inverse-Wishart degrees of freedom must exceed q - 1 = {}", q - 1));
+            }
+            let mut sc = t.prior_scale.clone();
+            if sc.len() != q * q || !crate::linalg::chol_in_place(&mut sc, q) {
+                return Err(format!("random-effects term {name}: the inverse-Wishart scale must be a positive definite {q} x {q} matrix"));
+            }
+            // Group rows in sorted-row order; z row-major in that order.
+            let mut counts = vec![0usize; m + 1];
+            let mut gs = Vec::with_capacity(n);
+            for &i in &order {
+                let g = t.group[i];
+                counts[g + 1] += 1;
+                gs.push(g);
+            }
+            for j in 0..m {
+                counts[j + 1] += counts[j];
+            }
+            let ptr = counts.clone();
+            let mut fill = counts;
+            let mut rows = vec![0usize; n];
+            let mut z = vec![0.0; n * q];
+            for (new_i, &old_i) in order.iter().enumerate() {
+                let g = gs[new_i];
+                let pos = fill[g];
+                fill[g] += 1;
+                rows[pos] = new_i;
+                for k in 0..q {
+                    z[pos * q + k] = t.z[old_i + k * n];
+                }
+            }
+            let mut ztz = vec![0.0; m * q * q];
+            for j in 0..m {
+                let blk = &mut ztz[j * q * q..(j + 1) * q * q];
+                for pos in ptr[j]..ptr[j + 1] {
+                    let zr = &z[pos * q..(pos + 1) * q];
+                    for a in 0..q {
+                        for b in 0..q {
+                            blk[a + b * q] += zr[a] * zr[b];
+                        }
+                    }
+                }
+            }
+            terms.push(Term {
+                q,
+                m,
+                ptr,
+                rows,
+                z,
+                ztz,
+                mean_col: t.mean_col.clone(),
+                prior_df: t.prior_df,
+                prior_scale: t.prior_scale.clone(),
+            });
+        }
+
+        let alpha_cols: Vec<usize> = (0..p).filter(|c| !centred[*c]).collect();
+        let mut x = Vec::with_capacity(n * p);
+        for c in 0..p {
+            let col = &spec.x[c * n..(c + 1) * n];
+            x.extend(order.iter().map(|&i| col[i]));
+        }
+        let mut fixef_source: Vec<Source> = Vec::with_capacity(p);
+        for c in 0..p {
+            let theta = terms.iter().enumerate().find_map(|(ti, t)| {
+                t.mean_col.iter().position(|mc| *mc == Some(c)).map(|k| Source::Theta(ti, k))
+            });
+            fixef_source.push(theta.unwrap_or_else(|| Source::Alpha(alpha_cols.iter().position(|&a| a == c).unwrap())));
+        }
+        let mut xtx = vec![0.0; p * p];
+        for a in 0..p {
+            for b in 0..=a {
+                let s = crate::linalg::dot(&x[a * n..(a + 1) * n], &x[b * n..(b + 1) * n]);
+                xtx[a + b * p] = s;
+                xtx[b + a * p] = s;
+            }
+        }
+
+        Ok(Model {
+            family,
+            n,
+            p,
+            y,
+            trials,
+            offset,
+            x,
+            xtx,
+            alpha_cols,
+            terms,
+            fixef_mean: spec.fixef_mean,
+            fixef_sd: spec.fixef_sd,
+            fixef_source,
+            sigma_df: spec.sigma_df,
+            sigma_scale: spec.sigma_scale,
+        })
+    }
+
+    /// Number of columns in alpha.
+    pub fn pa(&self) -> usize {
+        self.alpha_cols.len()
+    }
+
+    /// Number of values in one kept draw: fixed effects, group coefficients (as deviations
+    /// from theta), sigma (gaussian), and the lower triangle of each Sigma.
+    pub fn n_params(&self) -> usize {
+        let b: usize = self.terms.iter().map(|t| t.m * t.q).sum();
+        let s: usize = self.terms.iter().map(|t| t.q * (t.q + 1) / 2).sum();
+        self.p + b + s + usize::from(self.family.is_gaussian())
+    }
+}
