@@ -123,20 +123,19 @@ ngrps_of <- function(object) {
 #' @export
 print.summary.bglmm <- function(x, digits = 3, ...) {
   info <- attr(x, "fit_info")
-  print_header(info)
+  if (!is.null(info)) print_header(info)
   tab <- x
   class(tab) <- "data.frame"
   num <- setdiff(names(tab), c("Rhat", "ess_bulk", "ess_tail"))
   out <- as.data.frame(lapply(tab[num], function(v) formatC(signif(v, digits), digits = digits, format = "fg", flag = "#")),
                        check.names = FALSE)
-  out$Rhat <- formatC(tab$Rhat, digits = 3, format = "f")
-  out$ess_bulk <- formatC(round(tab$ess_bulk), format = "d")
-  out$ess_tail <- formatC(round(tab$ess_tail), format = "d")
+  if (!is.null(tab$Rhat)) out$Rhat <- formatC(tab$Rhat, digits = 3, format = "f")
+  for (e in intersect(c("ess_bulk", "ess_tail"), names(tab))) out[[e]] <- formatC(round(tab[[e]]), format = "d")
   rownames(out) <- rownames(tab)
   cat("\nPosterior summary:\n")
   print(out, quote = FALSE, right = TRUE)
-  print_accept(info$accept)
-  diagnostics_warning(tab)
+  if (!is.null(info)) print_accept(info$accept)
+  if (all(c("Rhat", "ess_bulk") %in% names(tab))) diagnostics_warning(tab)
   invisible(x)
 }
 

@@ -53,13 +53,20 @@ struct TermState {
     accepted: usize,
 }
 
-/// Target acceptance for a random-walk step in `d` dimensions.
-fn target_accept(d: usize) -> f64 {
-    if d == 1 {
-        0.44
-    } else {
-        0.3
-    }
+/// Target acceptance of the Langevin steps (near MALA's optimum of 0.57); where the target is
+/// met at the largest step (s = 1, independent Laplace draws) the step stays there.
+fn target_accept(_d: usize) -> f64 {
+    0.6
+}
+
+/// Starting log step size: the full Laplace step.
+fn initial_log_scale(_d: usize) -> f64 {
+    0.0
+}
+
+/// Robbins-Monro update of a log step size, capped at log 1 = 0.
+fn adapt_log_scale(ls: &mut f64, gain: f64, prob: f64, target: f64) {
+    *ls = (*ls + gain * (prob - target)).min(0.0);
 }
 
 /// Warmup iterations at which proposal curvatures are recomputed from the current state.
@@ -115,7 +122,7 @@ impl<'a> Chain<'a> {
                 sigma,
                 prec: prec.as_slice().to_vec(),
                 prop_chol: vec![0.0; t.m * q * q],
-                log_scale: vec![(2.38 / (q as f64).sqrt()).ln(); t.m],
+                log_scale: vec![initial_log_scale(q); t.m],
                 accepted: 0,
             });
         }
@@ -126,7 +133,7 @@ impl<'a> Chain<'a> {
             rng,
             alpha,
             fix_chol: vec![0.0; p * p],
-            fix_log_scale: (2.38 / (p.max(1) as f64).sqrt()).ln(),
+            fix_log_scale: initial_log_scale(p),
             fix_accepted: 0,
             f_old: vec![0.0; p],
             f_new: vec![0.0; p],
@@ -134,7 +141,7 @@ impl<'a> Chain<'a> {
             sigma2: init.sigma * init.sigma,
             eta: vec![0.0; model.n],
             dz: vec![0.0; max_rows.max(model.n)],
-            work: vec![0.0; qmax * qmax + 4 * qmax + 4],
+            work: vec![0.0; qmax * qmax + 7 * qmax + 4],
         };
         c.recompute_eta();
         Ok(c)
@@ -251,7 +258,7 @@ impl<'a> Chain<'a> {
                 );
                 self.fix_accepted += usize::from(mv.accepted);
                 if let Some(g) = adapt {
-                    self.fix_log_scale += g * (mv.prob - target_accept(m.p));
+                    adapt_log_scale(&mut self.fix_log_scale, g, mv.prob, target_accept(m.p));
                 }
             }
             self.shift_fixef();
@@ -283,7 +290,7 @@ impl<'a> Chain<'a> {
                     );
                     s.accepted += usize::from(mv.accepted);
                     if let Some(gm) = adapt {
-                        s.log_scale[j] += gm * (mv.prob - target);
+                        adapt_log_scale(&mut s.log_scale[j], gm, mv.prob, target);
                     }
                 }
             }

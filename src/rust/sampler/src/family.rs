@@ -11,6 +11,8 @@ pub trait Family: Send + Sync {
     /// log f(y | eta) up to terms that do not depend on eta. `n` is the number of binomial
     /// trials (ignored elsewhere); `disp` is the dispersion (sigma^2 for gaussian, else 1).
     fn loglik(&self, y: f64, n: f64, eta: f64, disp: f64) -> f64;
+    /// d loglik / d eta (the score), for Langevin proposals.
+    fn score(&self, y: f64, n: f64, eta: f64, disp: f64) -> f64;
     /// Fisher information of eta: -E[d^2 loglik / d eta^2].
     fn weight(&self, n: f64, eta: f64, disp: f64) -> f64;
     /// True when the model is conditionally normal-linear, so every step can be Gibbs.
@@ -34,6 +36,9 @@ impl Family for Gaussian {
         let r = y - eta;
         -0.5 * r * r / disp
     }
+    fn score(&self, y: f64, _n: f64, eta: f64, disp: f64) -> f64 {
+        (y - eta) / disp
+    }
     fn weight(&self, _n: f64, _eta: f64, disp: f64) -> f64 {
         1.0 / disp
     }
@@ -48,6 +53,9 @@ impl Family for Poisson {
     }
     fn loglik(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> f64 {
         y * eta - eta.exp()
+    }
+    fn score(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> f64 {
+        y - eta.exp()
     }
     fn weight(&self, _n: f64, eta: f64, _disp: f64) -> f64 {
         eta.exp()
@@ -70,6 +78,9 @@ impl Family for Binomial {
     }
     fn loglik(&self, y: f64, n: f64, eta: f64, _disp: f64) -> f64 {
         y * eta - n * log1p_exp(eta)
+    }
+    fn score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> f64 {
+        y - n / (1.0 + (-eta).exp())
     }
     fn weight(&self, n: f64, eta: f64, _disp: f64) -> f64 {
         let p = 1.0 / (1.0 + (-eta).exp());
@@ -107,6 +118,18 @@ mod tests {
             assert!((p - Poisson.weight(1.0, eta, 1.0)).abs() < 1e-5 * (1.0 + p));
             let b = numeric_weight(&Binomial, 3.0, 7.0, eta);
             assert!((b - Binomial.weight(7.0, eta, 1.0)).abs() < 1e-5 * (1.0 + b));
+        }
+    }
+
+    #[test]
+    fn scores_are_derivatives_of_loglik() {
+        let fams: [&dyn Family; 3] = [&Gaussian, &Poisson, &Binomial];
+        for f in fams {
+            for &eta in &[-2.0, 0.3, 1.5] {
+                let h = 1e-6;
+                let num = (f.loglik(3.0, 7.0, eta + h, 2.0) - f.loglik(3.0, 7.0, eta - h, 2.0)) / (2.0 * h);
+                assert!((num - f.score(3.0, 7.0, eta, 2.0)).abs() < 1e-6 * (1.0 + num.abs()), "{}", f.name());
+            }
         }
     }
 

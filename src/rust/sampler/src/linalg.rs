@@ -49,6 +49,17 @@ pub fn solve_lower_t(l: &[f64], q: usize, b: &mut [f64]) {
     }
 }
 
+/// y = L' x for a lower triangular L.
+pub fn lower_t_mul(l: &[f64], q: usize, x: &[f64], y: &mut [f64]) {
+    for i in 0..q {
+        let mut s = 0.0;
+        for k in i..q {
+            s += l[k + i * q] * x[k];
+        }
+        y[i] = s;
+    }
+}
+
 /// y = A x for a full q x q matrix A.
 pub fn mat_vec(a: &[f64], q: usize, x: &[f64], y: &mut [f64]) {
     for i in 0..q {
@@ -106,6 +117,10 @@ mod tests {
             assert!((ax[i] - b[i]).abs() < 1e-12);
         }
         assert!((quad_form(&a, 3, &x) - dot(&x, &b)).abs() < 1e-12);
+        // ||L' x||^2 == x' A x
+        let mut lx = [0.0; 3];
+        lower_t_mul(&l, 3, &x, &mut lx);
+        assert!((dot(&lx, &lx) - quad_form(&a, 3, &x)).abs() < 1e-12);
     }
 
     #[test]
