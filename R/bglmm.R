@@ -91,6 +91,10 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   )
   start <- Sys.time()
   out <- bglmm_sample(spec, config)
+  if (!is.null(out$error)) {
+    if (grepl("interrupted", out$error)) stop("Sampling was interrupted (Ctrl-C); no draws were kept.", call. = FALSE)
+    stop("Sampling failed: ", out$error, call. = FALSE)
+  }
   elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
 
   draws <- array(NA_real_, c(n_kept, chains, length(par_names)),

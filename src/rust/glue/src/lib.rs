@@ -88,10 +88,30 @@ fn matrix(values: &[f64], nrow: usize, ncol: usize) -> Result<Robj> {
 }
 
 /// Fits the model described by `spec` with the settings in `config`; returns the draws of
-/// each chain (kept iterations x parameters) and acceptance rates.
+/// each chain (kept iterations x parameters) and acceptance rates, or `list(error = msg)`.
+/// Errors are returned as data, not raised: extendr raises through a panic, whose text would
+/// reach the user's console.
 /// @keywords internal
 #[extendr]
-fn bglmm_sample(spec: List, config: List) -> Result<Robj> {
+fn bglmm_sample(spec: List, config: List) -> Robj {
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sample(spec, config)));
+    let _ = std::panic::take_hook();
+    match out {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => list!(error = error_text(e)).into(),
+        Err(_) => list!(error = "internal error in bglmm's sampler (please report it)").into(),
+    }
+}
+
+fn error_text(e: Error) -> String {
+    match e {
+        Error::Other(s) => s,
+        other => format!("internal error: {other}"),
+    }
+}
+
+fn sample(spec: List, config: List) -> Result<Robj> {
     let s = fields(spec)?;
     let terms = list_field(&s, "terms")?.values().map(term_spec).collect::<Result<Vec<_>>>()?;
     let model_spec = ModelSpec {
