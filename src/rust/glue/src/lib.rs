@@ -2,7 +2,7 @@
 //! All checking of user input happens in R; what is checked here are the shapes the R code
 //! promises, so that a bug in R becomes an R error, never a crash.
 
-use bglmm_sampler::{run_chains, ChainConfig, ChainInit, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains, ChainConfig, CovPrior, ChainInit, Model, ModelSpec, TermSpec};
 use extendr_api::prelude::*;
 use std::collections::HashMap;
 use std::os::raw::{c_int, c_void};
@@ -76,8 +76,11 @@ fn term_spec(t: Robj) -> Result<TermSpec> {
         group: group.iter().map(|&g| (g - 1) as usize).collect(),
         z: reals(&f, "z")?,
         mean_col: ints(&f, "mean_col")?.iter().map(|&c| if c > 0 { Some((c - 1) as usize) } else { None }).collect(),
-        prior_df: real(&f, "prior_df")?,
-        prior_scale: reals(&f, "prior_scale")?,
+        cov_prior: match field(&f, "cov_type")?.as_str() {
+            Some("half_t") => CovPrior::HuangWand { nu: real(&f, "cov_df")?, sd_scale: reals(&f, "cov_scale")? },
+            Some("inv_wishart") => CovPrior::InvWishart { df: real(&f, "cov_df")?, scale: reals(&f, "cov_scale")? },
+            _ => return Err(Error::Other("internal: unknown covariance prior".into())),
+        },
     })
 }
 

@@ -2,7 +2,7 @@
 
 use crate::dist::std_normal;
 use crate::model::Model;
-use crate::model::Source;
+use crate::model::{CovPrior, Source};
 use crate::steps::{self, Block, Group, Response};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -44,11 +44,19 @@ pub struct ChainOutput {
 }
 
 struct TermState {
+    /// Inverse-Wishart df and scale of Sigma's current conditional prior (fixed, or set by
+    /// the Huang-Wand auxiliary variances `a`).
+    iw_df: f64,
+    iw_scale: Vec<f64>,
+    a: Vec<f64>,
+    /// Log step sizes of the scaling moves, one per component.
+    scale_steps: Vec<f64>,
     beta: Vec<f64>,
     theta: Vec<f64>,
     sigma: Vec<f64>,
     prec: Vec<f64>,
-    prop_chol: Vec<f64>,
+    /// Data curvature of each group (frozen after warmup); the metric adds Sigma^-1.
+    curv: Vec<f64>,
     log_scale: Vec<f64>,
     accepted: usize,
 }
@@ -62,6 +70,12 @@ fn target_accept(_d: usize) -> f64 {
 /// Starting log step size: the full Laplace step.
 fn initial_log_scale(_d: usize) -> f64 {
     0.0
+}
+
+/// Scaling moves per component and sweep: few groups make small variances poorly identified
+/// (funnels) and each move cheap; many groups make the funnel rare and each move a full pass.
+fn scaling_moves(m: usize) -> usize {
+    200usize.div_ceil(m.max(1)).clamp(1, 5)
 }
 
 /// Robbins-Monro update of a log step size, capped at log 1 = 0.
@@ -91,6 +105,7 @@ struct Chain<'a> {
     eta: Vec<f64>,
     dz: Vec<f64>,
     work: Vec<f64>,
+    metric: Vec<f64>,
 }
 
 impl<'a> Chain<'a> {
@@ -111,17 +126,36 @@ impl<'a> Chain<'a> {
             let q = t.q;
             let theta: Vec<f64> = t.mean_col.iter().map(|mc| mc.map_or(0.0, |c| start[c])).collect();
             let beta: Vec<f64> = (0..t.m).flat_map(|_| theta.iter().copied()).collect();
-            // start Sigma at the prior mode S0 / (nu0 + q + 1)
-            let sigma: Vec<f64> = t.prior_scale.iter().map(|v| v / (t.prior_df + q as f64 + 1.0)).collect();
+            let (iw_df, iw_scale, a, sigma) = match &t.cov_prior {
+                // start Sigma at the prior mode S0 / (nu0 + q + 1)
+                CovPrior::InvWishart { df, scale } => {
+                    (*df, scale.clone(), vec![], scale.iter().map(|v| v / (df + q as f64 + 1.0)).collect::<Vec<f64>>())
+                }
+                // start each sd at half its prior scale
+                CovPrior::HuangWand { nu, sd_scale } => {
+                    let a: Vec<f64> = sd_scale.iter().map(|s| s * s).collect();
+                    let mut s0 = vec![0.0; q * q];
+                    let mut sig = vec![0.0; q * q];
+                    for k in 0..q {
+                        s0[k + k * q] = 2.0 * nu / a[k];
+                        sig[k + k * q] = 0.25 * sd_scale[k] * sd_scale[k];
+                    }
+                    (nu + q as f64 - 1.0, s0, a, sig)
+                }
+            };
             let prec = nalgebra::DMatrix::from_column_slice(q, q, &sigma)
                 .try_inverse()
                 .ok_or("the inverse-Wishart scale is singular")?;
             terms.push(TermState {
+                iw_df,
+                iw_scale,
+                a,
+                scale_steps: vec![(0.5f64).ln(); q],
                 beta,
                 theta,
                 sigma,
                 prec: prec.as_slice().to_vec(),
-                prop_chol: vec![0.0; t.m * q * q],
+                curv: vec![0.0; t.m * q * q],
                 log_scale: vec![initial_log_scale(q); t.m],
                 accepted: 0,
             });
@@ -142,6 +176,7 @@ impl<'a> Chain<'a> {
             eta: vec![0.0; model.n],
             dz: vec![0.0; max_rows.max(model.n)],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
+            metric: vec![0.0; qmax * qmax],
         };
         c.recompute_eta();
         Ok(c)
@@ -208,11 +243,7 @@ impl<'a> Chain<'a> {
             let qq = t.q * t.q;
             for j in 0..t.m {
                 let g = group(t, j);
-                let out = &mut s.prop_chol[j * qq..(j + 1) * qq];
-                if !steps::group_curvature(fam, &m.trials, &self.eta, g, &s.prec, out) {
-                    out.copy_from_slice(&s.prec);
-                    crate::linalg::chol_in_place(out, t.q);
-                }
+                steps::group_curvature(fam, &m.trials, &self.eta, g, &mut s.curv[j * qq..(j + 1) * qq]);
             }
         }
         if m.p > 0 {
@@ -274,6 +305,7 @@ impl<'a> Chain<'a> {
                     let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
                     steps::gibbs_group(&mut self.rng, &m.y, &mut self.eta, g, ztz, beta, &s.theta, &s.prec, self.sigma2, &mut self.work);
                 } else {
+                    steps::metric_chol(&s.curv[j * q * q..(j + 1) * q * q], &s.prec, &mut self.metric[..q * q]);
                     let mv = steps::mh_group(
                         &mut self.rng,
                         fam,
@@ -283,7 +315,7 @@ impl<'a> Chain<'a> {
                         beta,
                         &s.theta,
                         &s.prec,
-                        &s.prop_chol[j * q * q..(j + 1) * q * q],
+                        &self.metric[..q * q],
                         s.log_scale[j].exp(),
                         &mut self.dz,
                         &mut self.work,
@@ -296,10 +328,44 @@ impl<'a> Chain<'a> {
             }
             // theta then Sigma: the eta contribution of beta does not change
             steps::draw_theta(&mut self.rng, &s.beta, q, &s.prec, &t.mean_col, &m.fixef_mean, &m.fixef_sd, &mut s.theta);
-            let (sig, prec) = steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, t.prior_df, &t.prior_scale)
+            let (sig, prec) = steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, s.iw_df, &s.iw_scale)
                 .ok_or("the covariance draw was numerically singular; check the scale of the predictors and the prior")?;
             s.sigma.copy_from_slice(sig.as_slice());
             s.prec.copy_from_slice(prec.as_slice());
+            if let CovPrior::HuangWand { nu, sd_scale } = &t.cov_prior {
+                steps::draw_hw_a(&mut self.rng, &s.prec, *nu, sd_scale, &mut s.a);
+                for k in 0..q {
+                    s.iw_scale[k + k * q] = 2.0 * nu / s.a[k];
+                }
+            }
+            if !gaussian {
+                for k in (0..q).cycle().take(scaling_moves(t.m) * q) {
+                    let hw = match &t.cov_prior {
+                        CovPrior::HuangWand { sd_scale, .. } => Some((&mut s.a[k], sd_scale[k])),
+                        CovPrior::InvWishart { .. } => None,
+                    };
+                    let mv = steps::scale_component(
+                        &mut self.rng,
+                        fam,
+                        resp,
+                        &mut self.eta,
+                        t,
+                        k,
+                        &mut s.beta,
+                        &s.theta,
+                        &mut s.sigma,
+                        &mut s.prec,
+                        s.iw_df,
+                        &mut s.iw_scale,
+                        hw,
+                        s.scale_steps[k].exp(),
+                        &mut self.dz,
+                    );
+                    if let Some(gm) = adapt {
+                        s.scale_steps[k] += gm * (mv.prob - 0.44);
+                    }
+                }
+            }
         }
 
         if gaussian {

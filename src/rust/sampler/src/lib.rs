@@ -13,7 +13,7 @@ pub mod steps;
 
 pub use chain::{run_chain, ChainConfig, ChainInit, ChainOutput};
 pub use family::Family;
-pub use model::{Model, ModelSpec, TermSpec};
+pub use model::{CovPrior, Model, ModelSpec, TermSpec};
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -19,10 +19,18 @@ pub struct TermSpec {
     pub z: Vec<f64>,
     /// For each of the q columns, the fixed-effect column that is its mean, if any.
     pub mean_col: Vec<Option<usize>>,
-    /// Inverse-Wishart degrees of freedom of Sigma's prior.
-    pub prior_df: f64,
-    /// Inverse-Wishart scale matrix, q x q column-major.
-    pub prior_scale: Vec<f64>,
+    /// Prior of Sigma.
+    pub cov_prior: CovPrior,
+}
+
+/// Prior of a term's covariance matrix Sigma.
+#[derive(Clone, Debug)]
+pub enum CovPrior {
+    /// Sigma ~ inverse-Wishart(df, scale), scale q x q column-major.
+    InvWishart { df: f64, scale: Vec<f64> },
+    /// Huang and Wand (2013): Sigma | a ~ IW(nu + q - 1, 2 nu diag(1/a)), a_k ~ IG(1/2, 1/A_k^2).
+    /// Each standard deviation is half-t(nu, A_k); nu = 2 makes correlations uniform.
+    HuangWand { nu: f64, sd_scale: Vec<f64> },
 }
 
 /// Everything the sampler needs about data and priors.
@@ -57,8 +65,7 @@ pub struct Term {
     /// Z_j' Z_j per group, q x q each (gaussian steps).
     pub ztz: Vec<f64>,
     pub mean_col: Vec<Option<usize>>,
-    pub prior_df: f64,
-    pub prior_scale: Vec<f64>,
+    pub cov_prior: CovPrior,
 }
 
 /// The checked model with rows sorted by the first term's groups.
@@ -174,12 +181,21 @@ impl Model {
                 }
                 centred[*mc] = true;
             }
-            if !(t.prior_df > (q as f64) - 1.0) || !t.prior_df.is_finite() {
-                return Err(format!("random-effects term {name}: the inverse-Wishart degrees of freedom must exceed q - 1 = {}", q - 1));
-            }
-            let mut sc = t.prior_scale.clone();
-            if sc.len() != q * q || !crate::linalg::chol_in_place(&mut sc, q) {
-                return Err(format!("random-effects term {name}: the inverse-Wishart scale must be a positive definite {q} x {q} matrix"));
+            match &t.cov_prior {
+                CovPrior::InvWishart { df, scale } => {
+                    if !(*df > (q as f64) - 1.0) || !df.is_finite() {
+                        return Err(format!("random-effects term {name}: the inverse-Wishart degrees of freedom must exceed q - 1 = {}", q - 1));
+                    }
+                    let mut sc = scale.clone();
+                    if sc.len() != q * q || !crate::linalg::chol_in_place(&mut sc, q) {
+                        return Err(format!("random-effects term {name}: the inverse-Wishart scale must be a positive definite {q} x {q} matrix"));
+                    }
+                }
+                CovPrior::HuangWand { nu, sd_scale } => {
+                    if !(*nu > 0.0 && nu.is_finite()) || sd_scale.len() != q || sd_scale.iter().any(|a| !(*a > 0.0 && a.is_finite())) {
+                        return Err(format!("random-effects term {name}: the half-t prior needs positive degrees of freedom and {q} positive scales"));
+                    }
+                }
             }
             // Group rows in sorted-row order; z row-major in that order.
             let mut counts = vec![0usize; m + 1];
@@ -225,8 +241,7 @@ impl Model {
                 z,
                 ztz,
                 mean_col: t.mean_col.clone(),
-                prior_df: t.prior_df,
-                prior_scale: t.prior_scale.clone(),
+                cov_prior: t.cov_prior.clone(),
             });
         }
 

@@ -169,11 +169,11 @@ pub fn mh_group<R: Rng + ?Sized>(
     Move { accepted, prob }
 }
 
-/// Cholesky factor of prec + sum_i w_i z_i z_i' at the current eta: the curvature of the
-/// group's log posterior, whose inverse is the Metropolis proposal covariance (up to scale).
-pub fn group_curvature(fam: &dyn Family, trials: &[f64], eta: &[f64], g: Group, prec: &[f64], out: &mut [f64]) -> bool {
-    let q = (prec.len() as f64).sqrt() as usize;
-    out.copy_from_slice(prec);
+/// The data part of a group's log-posterior curvature at the current eta: sum_i w_i z_i z_i'
+/// (q x q into `out`). The proposal metric adds the current Sigma^-1 to it at every step.
+pub fn group_curvature(fam: &dyn Family, trials: &[f64], eta: &[f64], g: Group, out: &mut [f64]) {
+    let q = (out.len() as f64).sqrt() as usize;
+    out.iter_mut().for_each(|v| *v = 0.0);
     for (k, &i) in g.rows.iter().enumerate() {
         let w = fam.weight(trials[i], eta[i], 1.0);
         if !w.is_finite() {
@@ -186,7 +186,19 @@ pub fn group_curvature(fam: &dyn Family, trials: &[f64], eta: &[f64], g: Group, 
             }
         }
     }
-    chol_in_place(out, q)
+}
+
+/// Cholesky factor of the proposal metric `curv + prec` into `out` (q x q).
+pub fn metric_chol(curv: &[f64], prec: &[f64], out: &mut [f64]) {
+    let q = (out.len() as f64).sqrt() as usize;
+    for k in 0..q * q {
+        out[k] = curv[k] + prec[k];
+    }
+    if !chol_in_place(out, q) {
+        out.copy_from_slice(prec);
+        let ok = chol_in_place(out, q);
+        debug_assert!(ok, "Sigma^-1 is positive definite");
+    }
 }
 
 /// Gibbs step for one group's coefficients in the gaussian model:
@@ -302,6 +314,95 @@ pub fn draw_sigma<R: Rng + ?Sized>(
     }
     let s_inv_chol = s.cholesky()?.inverse().cholesky()?.l();
     inv_wishart(rng, prior_df + m as f64, &s_inv_chol)
+}
+
+/// Parameter-expansion move for component `k` of a term: scales every group's deviation
+/// b_jk = beta_jk - theta_k and row/column k of Sigma by the same lambda (log lambda ~
+/// N(0, step^2)). Gibbs steps for beta | Sigma and Sigma | beta move each other slowly when a
+/// variance is small (the funnel); this move changes both at once. With
+/// Sigma ~ IW(df, S) the log ratio is
+///   d loglik - df log lambda - (tr(S Sigma*^-1) - tr(S Sigma^-1)) / 2,
+/// where the Jacobian lambda^(m + q + 1) and the change of prod_j N(b_j | 0, Sigma) combine.
+/// Under the Huang-Wand prior (`hw` = Some((a_k, A_k, iw_scale_kk))) a_k moves too, to
+/// a_k / lambda^2, which keeps tr(S Sigma^-1) fixed; the log ratio is then
+///   d loglik + log lambda - (lambda^2 - 1) / (A_k^2 a_k).
+/// `sigma` and `prec` (Sigma^-1) are updated in place on acceptance; `dz` needs n slots.
+#[allow(clippy::too_many_arguments)]
+pub fn scale_component<R: Rng + ?Sized>(
+    rng: &mut R,
+    fam: &dyn Family,
+    resp: Response,
+    eta: &mut [f64],
+    term: &crate::model::Term,
+    k: usize,
+    beta: &mut [f64],
+    theta: &[f64],
+    sigma: &mut [f64],
+    prec: &mut [f64],
+    iw_df: f64,
+    iw_scale: &mut [f64],
+    hw: Option<(&mut f64, f64)>,
+    step: f64,
+    dz: &mut [f64],
+) -> Move {
+    let q = term.q;
+    let log_lambda = step * std_normal(rng);
+    let lambda = log_lambda.exp();
+    let mut d_ll = 0.0;
+    for j in 0..term.m {
+        let shift = (lambda - 1.0) * (beta[j * q + k] - theta[k]);
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            let i = term.rows[pos];
+            let d = shift * term.z[pos * q + k];
+            dz[pos] = d;
+            let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
+            d_ll += fam.loglik(y, n, e + d, 1.0) - fam.loglik(y, n, e, 1.0);
+        }
+    }
+    let log_ratio = match &hw {
+        Some((a, a_scale)) => d_ll + log_lambda - (lambda * lambda - 1.0) / (a_scale * a_scale * **a),
+        None => {
+            // tr(S P*) - tr(S P) with P* = D^-1 P D^-1: row and column k of P change
+            let mut d_tr = iw_scale[k + k * q] * prec[k + k * q] * (1.0 / (lambda * lambda) - 1.0);
+            for l in (0..q).filter(|&l| l != k) {
+                d_tr += 2.0 * iw_scale[k + l * q] * prec[l + k * q] * (1.0 / lambda - 1.0);
+            }
+            d_ll - iw_df * log_lambda - 0.5 * d_tr
+        }
+    };
+    let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
+    let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
+    if accepted {
+        for pos in 0..term.rows.len() {
+            eta[term.rows[pos]] += dz[pos];
+        }
+        for j in 0..term.m {
+            beta[j * q + k] = theta[k] + lambda * (beta[j * q + k] - theta[k]);
+        }
+        for l in 0..q {
+            let (f_sig, f_prec) = if l == k { (lambda * lambda, 1.0 / (lambda * lambda)) } else { (lambda, 1.0 / lambda) };
+            sigma[k + l * q] *= f_sig;
+            prec[k + l * q] *= f_prec;
+            if l != k {
+                sigma[l + k * q] *= f_sig;
+                prec[l + k * q] *= f_prec;
+            }
+        }
+        if let Some((a, _)) = hw {
+            *a /= lambda * lambda;
+            iw_scale[k + k * q] *= lambda * lambda;
+        }
+    }
+    Move { accepted, prob }
+}
+
+/// Gibbs step for the Huang-Wand auxiliary variances:
+/// a_k | Sigma ~ inverse-gamma((nu + q)/2, nu (Sigma^-1)_kk + 1/A_k^2).
+pub fn draw_hw_a<R: Rng + ?Sized>(rng: &mut R, prec: &[f64], nu: f64, sd_scale: &[f64], a: &mut [f64]) {
+    let q = a.len();
+    for k in 0..q {
+        a[k] = inv_gamma(rng, 0.5 * (nu + q as f64), nu * prec[k + k * q] + 1.0 / (sd_scale[k] * sd_scale[k]));
+    }
 }
 
 /// Gibbs step for sigma^2 with a scaled-inverse-chi^2(nu, s^2) prior:
@@ -629,6 +730,132 @@ mod tests {
         let draws: Vec<f64> = (0..100_000).map(|_| draw_sigma(&mut rng, &beta, &theta, nu0, &[s0]).unwrap().0[(0, 0)]).collect();
         let (m, s) = mean_sd(&draws);
         assert!((m - expect).abs() < 5.0 * s / (draws.len() as f64).sqrt(), "{m} vs {expect}");
+    }
+
+    /// With no groups, alternating Sigma | a and a | Sigma samples the Huang-Wand prior: each
+    /// sd is half-t(nu, A), so P(sd_k < A_k) = P(|t_nu| < 1) (= 1/sqrt(3) for nu = 2), and
+    /// with nu = 2 correlations are uniform on (-1, 1), so E[rho^2] = 1/3.
+    #[test]
+    fn huang_wand_steps_reproduce_half_t_and_uniform_correlation() {
+        let (nu, a_scale) = (2.0, [1.5, 0.2]);
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        let mut a = [1.0, 1.0];
+        let n = 200_000;
+        let (mut below, mut rho2) = ([0usize; 2], 0.0);
+        for _ in 0..n {
+            let s0 = [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]];
+            let (sig, prec) = draw_sigma(&mut rng, &[], &[0.0, 0.0], nu + 1.0, &s0).unwrap();
+            draw_hw_a(&mut rng, prec.as_slice(), nu, &a_scale, &mut a);
+            for k in 0..2 {
+                below[k] += usize::from(sig[(k, k)].sqrt() < a_scale[k]);
+            }
+            rho2 += sig[(0, 1)].powi(2) / (sig[(0, 0)] * sig[(1, 1)]);
+        }
+        let p = 1.0 / 3f64.sqrt();
+        let se = (p * (1.0 - p) / n as f64).sqrt();
+        for k in 0..2 {
+            let f = below[k] as f64 / n as f64;
+            // the Gibbs pair is autocorrelated: allow 6 iid standard errors
+            assert!((f - p).abs() < 6.0 * se * 2.0, "sd {k}: P(sd < A) = {f}, expected {p}");
+        }
+        assert!((rho2 / n as f64 - 1.0 / 3.0).abs() < 0.01, "E[rho^2] = {}", rho2 / n as f64);
+    }
+
+    /// A term whose groups have no rows: the target is prod_j N(b_j | 0, Sigma) IW(Sigma), so
+    /// alternating exact draws of b | Sigma with the scaling move alone (no Gibbs step for
+    /// Sigma) must leave Sigma with its inverse-Wishart prior: for q = 1, IG(df/2, S/2).
+    /// A wrong Jacobian shifts it.
+    #[test]
+    fn scaling_move_preserves_the_covariance_prior() {
+        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        let m = 6;
+        // one row in an extra group so that the term's m groups have none
+        let model = Model::new(ModelSpec {
+            family: "poisson".into(),
+            y: vec![1.0],
+            trials: vec![],
+            offset: vec![0.0],
+            x: vec![],
+            p: 0,
+            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0], mean_col: vec![None], cov_prior: CovPrior::InvWishart { df: 5.0, scale: vec![2.0] } }],
+            fixef_mean: vec![],
+            fixef_sd: vec![],
+            sigma_df: 1.0,
+            sigma_scale: 1.0,
+        })
+        .unwrap();
+        let term = &model.terms[0];
+        let (df, s0) = (5.0, 2.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let (mut sigma, mut prec) = ([1.0f64], [1.0f64]);
+        let mut beta = vec![0.0; m + 1];
+        let mut eta = [0.0];
+        let mut dz = [0.0];
+        let resp = Response { y: &model.y, trials: &model.trials };
+        let mut draws = Vec::new();
+        for it in 0..400_000 {
+            for b in beta.iter_mut().take(m) {
+                *b = sigma[0].sqrt() * std_normal(&mut rng);
+            }
+            scale_component(&mut rng, &Poisson, resp, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, df, &mut [s0], None, 1.0, &mut dz);
+            assert!((sigma[0] * prec[0] - 1.0).abs() < 1e-9);
+            if it % 4 == 0 {
+                draws.push(sigma[0].ln());
+            }
+        }
+        // E[log Sigma] for IG(a, b) is log b - digamma(a); a = 2.5: digamma(2.5) = 0.7031566
+        let expect = (s0 / 2.0).ln() - 0.703_156_640_645_243_2;
+        let (mean, sd) = mean_sd(&draws);
+        // draws are autocorrelated: 8 iid standard errors
+        assert!((mean - expect).abs() < 8.0 * sd / (draws.len() as f64).sqrt(), "E log Sigma {mean} vs {expect}");
+    }
+
+    /// The same with the Huang-Wand prior (q = 1, nu = 2): b | Sigma and a | Sigma by exact
+    /// draws, Sigma only by the scaling move; sd must be half-t(2, A): P(sd < A) = 1/sqrt(3).
+    #[test]
+    fn scaling_move_preserves_the_huang_wand_prior() {
+        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        let m = 6;
+        let (nu, a_scale) = (2.0, 0.7);
+        let model = Model::new(ModelSpec {
+            family: "poisson".into(),
+            y: vec![1.0],
+            trials: vec![],
+            offset: vec![0.0],
+            x: vec![],
+            p: 0,
+            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0], mean_col: vec![None], cov_prior: CovPrior::HuangWand { nu, sd_scale: vec![a_scale] } }],
+            fixef_mean: vec![],
+            fixef_sd: vec![],
+            sigma_df: 1.0,
+            sigma_scale: 1.0,
+        })
+        .unwrap();
+        let term = &model.terms[0];
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let (mut sigma, mut prec) = ([0.3f64], [1.0 / 0.3]);
+        let mut a = [a_scale * a_scale];
+        let mut s0 = [2.0 * nu / a[0]];
+        let mut beta = vec![0.0; m + 1];
+        let (mut eta, mut dz) = ([0.0], [0.0]);
+        let resp = Response { y: &model.y, trials: &model.trials };
+        let n = 400_000;
+        let mut below = 0usize;
+        for _ in 0..n {
+            for b in beta.iter_mut().take(m) {
+                *b = sigma[0].sqrt() * std_normal(&mut rng);
+            }
+            draw_hw_a(&mut rng, &prec, nu, &[a_scale], &mut a);
+            s0[0] = 2.0 * nu / a[0];
+            let (a0, rest) = a.split_at_mut(1);
+            let _ = rest;
+            scale_component(&mut rng, &Poisson, resp, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, nu, &mut s0, Some((&mut a0[0], a_scale)), 1.0, &mut dz);
+            below += usize::from(sigma[0].sqrt() < a_scale);
+        }
+        let f = below as f64 / n as f64;
+        let p = 1.0 / 3f64.sqrt();
+        // autocorrelated draws: 10 iid standard errors
+        assert!((f - p).abs() < 10.0 * (p * (1.0 - p) / n as f64).sqrt(), "P(sd < A) = {f}, expected {p}");
     }
 
     #[test]

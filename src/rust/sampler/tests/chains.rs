@@ -1,6 +1,6 @@
 //! Whole-sampler tests: reproducibility, interrupts, and recovery of known parameters.
 
-use bglmm_sampler::{run_chains, ChainConfig, ChainInit, ChainOutput, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains, CovPrior, ChainConfig, ChainInit, ChainOutput, Model, ModelSpec, TermSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Poisson};
@@ -48,8 +48,7 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
             group,
             z: xmat,
             mean_col: vec![Some(0), Some(1)],
-            prior_df: 4.0,
-            prior_scale: vec![1.0, 0.0, 0.0, 1.0],
+            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.0, 2.0] },
         }],
         fixef_mean: vec![0.0, 0.0],
         fixef_sd: vec![10.0, 10.0],
@@ -112,7 +111,7 @@ fn bad_specs_are_errors_not_panics() {
     s.y[0] = -1.0;
     assert!(Model::new(s).err().unwrap().contains("non-negative"));
     let mut s = simulate("gaussian", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 1.0, 3);
-    s.terms[0].prior_scale = vec![1.0, 2.0, 2.0, 1.0];
+    s.terms[0].cov_prior = CovPrior::InvWishart { df: 4.0, scale: vec![1.0, 2.0, 2.0, 1.0] };
     assert!(Model::new(s).err().unwrap().contains("positive definite"));
     let mut s = simulate("binomial", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 0.0, 3);
     s.trials[0] = 0.0;
