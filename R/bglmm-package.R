@@ -4,6 +4,10 @@
 #' written in Rust. Start with [bglmm()]; priors are set with [bglmm_prior()]; the course
 #' data sets are [pulp], [nitrofen] and [tumor].
 #'
+#' @docType package
+#' @name bglmm-package
+#' @aliases bglmm-package
 #' @keywords internal
 #' @importFrom stats gaussian poisson binomial
-"_PACKAGE"
+#' @importFrom Matrix sparseMatrix
+NULL

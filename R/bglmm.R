@@ -76,9 +76,10 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     x = as.numeric(md$X), p = as.numeric(ncol(md$X)),
     terms = lapply(seq_along(md$re), function(t) {
       r <- md$re[[t]]
+      cp <- pr$terms[[t]]
       list(n_groups = as.numeric(length(r$levels)), group = r$group, z = as.numeric(r$z),
-           mean_col = as.integer(r$mean_col), prior_df = as.numeric(pr$terms[[t]]$df),
-           prior_scale = as.numeric(pr$terms[[t]]$scale))
+           mean_col = as.integer(r$mean_col), cov_type = cp$type, cov_df = as.numeric(cp$df),
+           cov_scale = as.numeric(cp$scale))
     }),
     fixef_mean = unname(pr$location), fixef_sd = unname(pr$scale),
     sigma_df = as.numeric(pr$sigma$df %||% 1), sigma_scale = as.numeric(pr$sigma$scale %||% 1)

@@ -134,7 +134,7 @@ random_terms <- function(bars, frame, X) {
     mean_col <- integer(q)
     for (k in seq_len(q)) {
       j <- match(cn[k], colnames(X))
-      if (!is.na(j) && !centred[j] && isTRUE(all.equal(unname(X[, j]), unname(Z[, k])))) {
+      if (!is.na(j) && !centred[j] && max(abs(X[, j] - Z[, k])) <= 1e-10 * max(1, abs(X[, j]))) {
         mean_col[k] <- j
         centred[j] <- TRUE
       }

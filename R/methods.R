@@ -44,7 +44,7 @@ select_pars <- function(all, pars = NULL, regex_pars = NULL) {
   for (re in regex_pars) keep <- c(keep, grep(re, all, value = TRUE))
   keep <- unique(keep)
   if (!length(keep)) stop("No parameters match 'pars' or 'regex_pars'.", call. = FALSE)
-  all[all %in% keep]
+  keep
 }
 
 #' @rdname as.matrix.bglmm
@@ -99,10 +99,10 @@ summary.bglmm <- function(object, pars = NULL, regex_pars = NULL, probs = c(0.02
   s <- posterior::summarise_draws(a, mean = mean, sd = stats::sd, q = qf,
                                   rhat = posterior::rhat, ess_bulk = posterior::ess_bulk,
                                   ess_tail = posterior::ess_tail)
-  s <- as.data.frame(s)
-  rownames(s) <- s$variable
-  s$variable <- NULL
-  names(s)[3:(2 + length(probs))] <- paste0(format(100 * probs, trim = TRUE), "%")
+  vars <- s$variable
+  s <- as.data.frame(lapply(s[setdiff(names(s), "variable")], as.numeric), check.names = FALSE)
+  rownames(s) <- vars
+  names(s)[3:(2 + length(probs))] <- paste0(100 * probs, "%")
   names(s)[names(s) == "rhat"] <- "Rhat"
   structure(s, class = c("summary.bglmm", "data.frame"), fit_info = fit_info(object))
 }

@@ -15,12 +15,20 @@
 #'     sampler works with the raw intercept \eqn{\alpha = \alpha_c - \sum_k \bar x_k \beta_k},
 #'     whose prior is taken as normal with the implied mean and variance
 #'     \eqn{\sigma_c^2 + \sum_k \bar x_k^2 \sigma_k^2}.}
-#'   \item{Covariance of each random-effects term}{\eqn{\Sigma \sim} inverse-Wishart
-#'     (\code{cov_df}, \code{cov_scale}) with density proportional to
-#'     \eqn{|\Sigma|^{-(\nu+q+1)/2} \exp(-tr(S \Sigma^{-1})/2)} and mean \eqn{S / (\nu - q - 1)}.
-#'     Defaults: \eqn{\nu = q + 2} and \eqn{S} diagonal with entries
-#'     \eqn{(s_y / sd(z_k))^2} (\eqn{sd} taken as 1 for a constant column), so that the prior
-#'     mean of \eqn{\Sigma} is \eqn{S}.}
+#'   \item{Covariance of each random-effects term (default)}{The hierarchical inverse-Wishart
+#'     of Huang and Wand (2013): \eqn{\Sigma \mid a \sim} inverse-Wishart\eqn{(\nu + q - 1,
+#'     2\nu\, diag(1/a_1, \dots, 1/a_q))}, \eqn{a_k \sim} inverse-gamma\eqn{(1/2, 1/A_k^2)}. Each
+#'     standard deviation is then half-t with \code{sd_df} = \eqn{\nu} degrees of freedom and
+#'     scale \eqn{A_k}, which keeps prior mass near zero (unlike a plain inverse-Wishart), and
+#'     with \eqn{\nu = 2} every correlation is uniform on (-1, 1). The scale is
+#'     \eqn{A_k} = \code{sd_scale} \eqn{\times s_y / sd(z_k)} (\eqn{sd} taken as 1 for a constant
+#'     column), so that a between-group sd of one \eqn{s_y} per sd of the column is typical.}
+#'   \item{Covariance, fixed inverse-Wishart}{Giving \code{cov_df} or \code{cov_scale} uses
+#'     \eqn{\Sigma \sim} inverse-Wishart(\code{cov_df}, \code{cov_scale}) instead, with density
+#'     proportional to \eqn{|\Sigma|^{-(\nu+q+1)/2} \exp(-tr(S \Sigma^{-1})/2)} and mean
+#'     \eqn{S / (\nu - q - 1)}. A missing \code{cov_df} is \eqn{q + 2}; a missing
+#'     \code{cov_scale} is diagonal with entries \eqn{(s_y / sd(z_k))^2}, so the prior mean is
+#'     \eqn{S}. Note that an inverse-Wishart puts little mass on variances well below its scale.}
 #'   \item{Residual scale (gaussian)}{\eqn{\sigma^2 \sim} scaled-inverse-\eqn{\chi^2}
 #'     (\code{sigma_df}, \code{sigma_scale}\eqn{^2}), i.e. inverse-gamma
 #'     (\code{sigma_df}/2, \code{sigma_df * sigma_scale^2}/2); defaults 1 and \code{sd(y)}.}
@@ -32,14 +40,21 @@
 #' @param intercept_location,intercept_scale Location and scale of the normal prior on the
 #'   intercept at the mean of the predictors. \code{NULL} location means \code{mean(y)}
 #'   (gaussian) or 0.
-#' @param cov_df Inverse-Wishart degrees of freedom for every random-effects term; must exceed
-#'   \eqn{q - 1}. \code{NULL} means \eqn{q + 2}.
-#' @param cov_scale Inverse-Wishart scale: \code{NULL} (default, see Details), one positive
-#'   number (times the identity), a positive definite matrix (one term), or a list of those
-#'   named by grouping factor.
+#' @param sd_df,sd_scale Degrees of freedom and scale multiplier of the default half-t priors
+#'   on the group-level standard deviations (see Details). \code{sd_scale} is one positive
+#'   number, or a list of positive numbers (one, or one per coefficient) named by grouping
+#'   factor.
+#' @param cov_df Degrees of freedom of a fixed inverse-Wishart prior for every random-effects
+#'   term; must exceed \eqn{q - 1}. \code{NULL} with \code{cov_scale = NULL} means the default
+#'   half-t prior.
+#' @param cov_scale Scale of a fixed inverse-Wishart prior: \code{NULL}, one positive number
+#'   (times the identity), a positive definite matrix (one term), or a list of those named by
+#'   grouping factor.
 #' @param sigma_df,sigma_scale Prior of the gaussian residual variance.
 #' @param autoscale Scale the default fixed-effect and covariance scales by the data.
 #' @return An object of class \code{"bglmm_prior"} to pass as \code{prior} to [bglmm()].
+#' @references Huang, A. and Wand, M. P. (2013). Simple marginally noninformative prior
+#'   distributions for covariance matrices. \emph{Bayesian Analysis} 8, 439-452.
 #' @seealso [prior_summary.bglmm()] shows the priors a fit used.
 #' @examples
 #' bglmm_prior(fixef_scale = 1, cov_df = 4)
@@ -47,6 +62,7 @@
 #' @export
 bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
                         intercept_location = NULL, intercept_scale = 2.5,
+                        sd_df = 2, sd_scale = 1,
                         cov_df = NULL, cov_scale = NULL,
                         sigma_df = 1, sigma_scale = NULL,
                         autoscale = TRUE) {
@@ -54,6 +70,15 @@ bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
   check_num(fixef_scale, "fixef_scale", positive = TRUE)
   if (!is.null(intercept_location)) check_num(intercept_location, "intercept_location", finite = TRUE, scalar = TRUE)
   check_num(intercept_scale, "intercept_scale", positive = TRUE, scalar = TRUE)
+  check_num(sd_df, "sd_df", positive = TRUE, scalar = TRUE)
+  if (is.list(sd_scale)) {
+    if (is.null(names(sd_scale)) || any(names(sd_scale) == "")) {
+      stop("A list 'sd_scale' must be named by grouping factor.", call. = FALSE)
+    }
+    for (nm in names(sd_scale)) check_num(sd_scale[[nm]], sprintf("sd_scale$%s", nm), positive = TRUE)
+  } else {
+    check_num(sd_scale, "sd_scale", positive = TRUE, scalar = TRUE)
+  }
   if (!is.null(cov_df)) check_num(cov_df, "cov_df", positive = TRUE, scalar = TRUE)
   check_num(sigma_df, "sigma_df", positive = TRUE, scalar = TRUE)
   if (!is.null(sigma_scale)) check_num(sigma_scale, "sigma_scale", positive = TRUE, scalar = TRUE)
@@ -70,7 +95,7 @@ bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
   structure(
     list(fixef_location = fixef_location, fixef_scale = fixef_scale,
          intercept_location = intercept_location, intercept_scale = intercept_scale,
-         cov_df = cov_df, cov_scale = cov_scale, sigma_df = sigma_df,
+         sd_df = sd_df, sd_scale = sd_scale, cov_df = cov_df, cov_scale = cov_scale, sigma_df = sigma_df,
          sigma_scale = sigma_scale, autoscale = autoscale),
     class = "bglmm_prior"
   )
@@ -133,13 +158,23 @@ resolve_prior <- function(prior, md, family) {
   }
   terms <- lapply(md$re, function(t) {
     q <- ncol(t$z)
+    z_sd <- apply(t$z, 2, stats::sd)
+    z_sd[!is.finite(z_sd) | z_sd == 0] <- 1
+    unit <- if (prior$autoscale) s_y / z_sd else rep(1, q)
+    if (is.null(prior$cov_df) && is.null(prior$cov_scale)) {
+      mult <- if (is.list(prior$sd_scale)) prior$sd_scale[[t$group_name]] %||% 1 else prior$sd_scale
+      if (length(mult) != 1L && length(mult) != q) {
+        stop(sprintf("'sd_scale' for '%s' must have 1 or %d values.", t$group_name, q), call. = FALSE)
+      }
+      return(list(type = "half_t", df = prior$sd_df, scale = stats::setNames(mult * unit, t$cnms)))
+    }
     df <- prior$cov_df %||% (q + 2)
     if (df <= q - 1) {
       stop(sprintf("'cov_df' must exceed q - 1 = %d for the term of '%s'.", q - 1, t$group_name), call. = FALSE)
     }
-    S <- term_cov_scale(prior, t, s_y)
+    S <- term_cov_scale(prior, t, unit)
     dimnames(S) <- list(t$cnms, t$cnms)
-    list(df = df, scale = S)
+    list(type = "inv_wishart", df = df, scale = S)
   })
   names(terms) <- vapply(md$re, function(t) t$group_name, "")
   sigma <- if (gaussian) list(df = prior$sigma_df, scale = prior$sigma_scale %||% s_y) else NULL
@@ -147,16 +182,11 @@ resolve_prior <- function(prior, md, family) {
        autoscale = prior$autoscale, spec = prior)
 }
 
-term_cov_scale <- function(prior, t, s_y) {
+term_cov_scale <- function(prior, t, unit) {
   q <- ncol(t$z)
   given <- prior$cov_scale
   if (is.list(given)) given <- given[[t$group_name]]
-  if (is.null(given)) {
-    z_sd <- apply(t$z, 2, stats::sd)
-    z_sd[!is.finite(z_sd) | z_sd == 0] <- 1
-    sc <- if (prior$autoscale) s_y / z_sd else rep(1, q)
-    return(diag(sc^2, q))
-  }
+  if (is.null(given)) return(diag(unit^2, q))
   if (is.matrix(given)) {
     if (nrow(given) != q) {
       stop(sprintf("'cov_scale' for '%s' must be a %d x %d matrix.", t$group_name, q, q), call. = FALSE)
@@ -214,8 +244,15 @@ print.bglmm_prior_summary <- function(x, digits = attr(x, "digits") %||% 3, ...)
   print(tab, quote = FALSE)
   for (nm in names(x$terms)) {
     t <- x$terms[[nm]]
-    cat(sprintf("\nCovariance of %s ~ inverse-Wishart(df = %s, scale = S)\nS =\n", nm, f(t$df)))
-    print(signif(t$scale, digits))
+    if (t$type == "half_t") {
+      cat(sprintf("\nCovariance of %s: Huang-Wand hierarchical inverse-Wishart (df = %s)\n", nm, f(t$df)))
+      cat("  standard deviations ~ half-t(df, scale); correlations",
+          if (t$df == 2) "uniform on (-1, 1)" else "regularised by df", "\n")
+      print(data.frame(scale = f(t$scale), row.names = names(t$scale)), quote = FALSE)
+    } else {
+      cat(sprintf("\nCovariance of %s ~ inverse-Wishart(df = %s, scale = S)\nS =\n", nm, f(t$df)))
+      print(signif(t$scale, digits))
+    }
   }
   if (!is.null(x$sigma)) {
     cat(sprintf("\nsigma^2 ~ scaled-inv-chi-squared(df = %s, scale = %s^2)\n", f(x$sigma$df), f(x$sigma$scale)))

@@ -338,7 +338,28 @@ impl<'a> Chain<'a> {
                     s.iw_scale[k + k * q] = 2.0 * nu / s.a[k];
                 }
             }
-            if !gaussian {
+            if gaussian {
+                if let CovPrior::HuangWand { sd_scale, .. } = &t.cov_prior {
+                    for k in 0..q {
+                        steps::gibbs_scale_component(
+                            &mut self.rng,
+                            &m.y,
+                            &mut self.eta,
+                            t,
+                            k,
+                            &mut s.beta,
+                            &s.theta,
+                            &mut s.sigma,
+                            &mut s.prec,
+                            self.sigma2,
+                            &mut s.a[k],
+                            sd_scale[k],
+                            &mut s.iw_scale,
+                            &mut self.dz,
+                        );
+                    }
+                }
+            } else {
                 for k in (0..q).cycle().take(scaling_moves(t.m) * q) {
                     let hw = match &t.cov_prior {
                         CovPrior::HuangWand { sd_scale, .. } => Some((&mut s.a[k], sd_scale[k])),

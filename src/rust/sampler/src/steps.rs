@@ -373,27 +373,83 @@ pub fn scale_component<R: Rng + ?Sized>(
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        for pos in 0..term.rows.len() {
-            eta[term.rows[pos]] += dz[pos];
-        }
-        for j in 0..term.m {
-            beta[j * q + k] = theta[k] + lambda * (beta[j * q + k] - theta[k]);
-        }
-        for l in 0..q {
-            let (f_sig, f_prec) = if l == k { (lambda * lambda, 1.0 / (lambda * lambda)) } else { (lambda, 1.0 / lambda) };
-            sigma[k + l * q] *= f_sig;
-            prec[k + l * q] *= f_prec;
-            if l != k {
-                sigma[l + k * q] *= f_sig;
-                prec[l + k * q] *= f_prec;
-            }
-        }
+        apply_scale(term, k, lambda, eta, beta, theta, sigma, prec, dz);
         if let Some((a, _)) = hw {
             *a /= lambda * lambda;
             iw_scale[k + k * q] *= lambda * lambda;
         }
     }
     Move { accepted, prob }
+}
+
+/// Applies the scaling by `lambda` of component `k`: eta += dz (the eta change, per position
+/// in the term's row order), b_jk and row/column k of Sigma and Sigma^-1.
+#[allow(clippy::too_many_arguments)]
+fn apply_scale(term: &crate::model::Term, k: usize, lambda: f64, eta: &mut [f64], beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64], dz: &[f64]) {
+    let q = term.q;
+    for pos in 0..term.rows.len() {
+        eta[term.rows[pos]] += dz[pos];
+    }
+    for j in 0..term.m {
+        beta[j * q + k] = theta[k] + lambda * (beta[j * q + k] - theta[k]);
+    }
+    for l in 0..q {
+        let (f_sig, f_prec) = if l == k { (lambda * lambda, 1.0 / (lambda * lambda)) } else { (lambda, 1.0 / lambda) };
+        sigma[k + l * q] *= f_sig;
+        prec[k + l * q] *= f_prec;
+        if l != k {
+            sigma[l + k * q] *= f_sig;
+            prec[l + k * q] *= f_prec;
+        }
+    }
+}
+
+/// The gaussian, Huang-Wand version of `scale_component` as an exact (generalized Gibbs) draw:
+/// lambda from its conditional under the scaling group, density proportional to the move's
+/// ratio times the Haar measure d lambda / lambda. The likelihood is quadratic in lambda and
+/// the log lambda terms cancel, so lambda ~ N(mu, v) truncated to (0, inf) with
+/// 1/v = D/s2 + 2/(A^2 a), mu = v (D + R)/s2, D = sum d_i^2, R = sum r_i d_i,
+/// d_i = b_{g(i)k} z_ik, r_i = y_i - eta_i (Gelman 2006's parameter expansion).
+#[allow(clippy::too_many_arguments)]
+pub fn gibbs_scale_component<R: Rng + ?Sized>(
+    rng: &mut R,
+    y: &[f64],
+    eta: &mut [f64],
+    term: &crate::model::Term,
+    k: usize,
+    beta: &mut [f64],
+    theta: &[f64],
+    sigma: &mut [f64],
+    prec: &mut [f64],
+    sigma2: f64,
+    a: &mut f64,
+    a_scale: f64,
+    iw_scale: &mut [f64],
+    dz: &mut [f64],
+) {
+    let q = term.q;
+    let (mut d2, mut rd) = (0.0, 0.0);
+    for j in 0..term.m {
+        let b = beta[j * q + k] - theta[k];
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            let i = term.rows[pos];
+            let d = b * term.z[pos * q + k];
+            d2 += d * d;
+            rd += (y[i] - eta[i]) * d;
+        }
+    }
+    let prec_l = d2 / sigma2 + 2.0 / (a_scale * a_scale * *a);
+    let mean = (d2 + rd) / sigma2 / prec_l;
+    let lambda = crate::dist::positive_normal(rng, mean, prec_l.sqrt().recip());
+    for j in 0..term.m {
+        let shift = (lambda - 1.0) * (beta[j * q + k] - theta[k]);
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            dz[pos] = shift * term.z[pos * q + k];
+        }
+    }
+    apply_scale(term, k, lambda, eta, beta, theta, sigma, prec, dz);
+    *a /= lambda * lambda;
+    iw_scale[k + k * q] *= lambda * lambda;
 }
 
 /// Gibbs step for the Huang-Wand auxiliary variances:
@@ -811,14 +867,14 @@ mod tests {
     }
 
     /// The same with the Huang-Wand prior (q = 1, nu = 2): b | Sigma and a | Sigma by exact
-    /// draws, Sigma only by the scaling move; sd must be half-t(2, A): P(sd < A) = 1/sqrt(3).
-    #[test]
-    fn scaling_move_preserves_the_huang_wand_prior() {
+    /// draws, Sigma only by the scaling move (Metropolis, or the gaussian Gibbs version);
+    /// sd must be half-t(2, A): P(sd < A) = 1/sqrt(3).
+    fn huang_wand_fraction_below_scale(gibbs: bool) -> f64 {
         use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
         let m = 6;
         let (nu, a_scale) = (2.0, 0.7);
         let model = Model::new(ModelSpec {
-            family: "poisson".into(),
+            family: if gibbs { "gaussian" } else { "poisson" }.into(),
             y: vec![1.0],
             trials: vec![],
             offset: vec![0.0],
@@ -847,15 +903,25 @@ mod tests {
             }
             draw_hw_a(&mut rng, &prec, nu, &[a_scale], &mut a);
             s0[0] = 2.0 * nu / a[0];
-            let (a0, rest) = a.split_at_mut(1);
-            let _ = rest;
-            scale_component(&mut rng, &Poisson, resp, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, nu, &mut s0, Some((&mut a0[0], a_scale)), 1.0, &mut dz);
+            if gibbs {
+                gibbs_scale_component(&mut rng, &model.y, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, 1.0, &mut a[0], a_scale, &mut s0, &mut dz);
+            } else {
+                scale_component(&mut rng, &Poisson, resp, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, nu, &mut s0, Some((&mut a[0], a_scale)), 1.0, &mut dz);
+            }
             below += usize::from(sigma[0].sqrt() < a_scale);
         }
-        let f = below as f64 / n as f64;
+        below as f64 / n as f64
+    }
+
+    #[test]
+    fn scaling_moves_preserve_the_huang_wand_prior() {
         let p = 1.0 / 3f64.sqrt();
         // autocorrelated draws: 10 iid standard errors
-        assert!((f - p).abs() < 10.0 * (p * (1.0 - p) / n as f64).sqrt(), "P(sd < A) = {f}, expected {p}");
+        let tol = 10.0 * (p * (1.0 - p) / 400_000.0f64).sqrt();
+        for gibbs in [false, true] {
+            let f = huang_wand_fraction_below_scale(gibbs);
+            assert!((f - p).abs() < tol, "gibbs = {gibbs}: P(sd < A) = {f}, expected {p}");
+        }
     }
 
     #[test]

@@ -1,0 +1,4 @@
+library(testthat)
+library(bglmm)
+
+test_check("bglmm")

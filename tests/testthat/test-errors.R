@@ -1,0 +1,152 @@
+# Clear R errors (our own messages) for bad input.
+
+err_data <- function() {
+  set.seed(1)
+  d <- data.frame(g = factor(rep(1:10, each = 10)), x = stats::rnorm(100))
+  d$y <- stats::rnorm(100)
+  d$cnt <- stats::rpois(100, 3)
+  d$bin <- stats::rbinom(100, 1, 0.5)
+  d$s <- stats::rbinom(100, 5, 0.3)
+  d$n <- 5
+  d
+}
+ef <- function(formula, data = err_data(), ...) {
+  bglmm(formula, data = data, chains = 1, iter = 20, refresh = 0, seed = 1, ...)
+}
+
+test_that("unsupported family or link", {
+  expect_error(ef(y ~ x, family = Gamma()), "The family 'Gamma' is not supported: use gaussian, poisson or binomial")
+  expect_error(ef(y ~ x, family = "quasipoisson"), "family 'quasipoisson' is not supported")
+  expect_error(ef(bin ~ x, family = binomial(link = "probit")), "supports only the 'logit' link, not 'probit'")
+  expect_error(ef(y ~ x, family = gaussian(link = "log")), "supports only the 'identity' link, not 'log'")
+  expect_error(ef(y ~ x, family = 3), "'family' must be gaussian, poisson or binomial")
+})
+
+test_that("poisson response must be non-negative whole numbers", {
+  d <- err_data()
+  d$cnt[3] <- -1
+  expect_error(ef(cnt ~ x + (1 | g), d, family = poisson), "poisson response must be non-negative whole numbers")
+  d <- err_data()
+  d$cnt[3] <- 1.5
+  expect_error(ef(cnt ~ x + (1 | g), d, family = poisson), "poisson response must be non-negative whole numbers")
+})
+
+test_that("binomial response must be 0/1 (or valid successes/failures)", {
+  d <- err_data()
+  d$bin[3] <- 2
+  expect_error(ef(bin ~ x, d, family = binomial), "binomial response must be 0/1, logical, a two-level factor")
+  d$bin[3] <- 0.5
+  expect_error(ef(bin ~ x, d, family = binomial), "binomial response must be 0/1")
+  d$bin[3] <- -1
+  expect_error(ef(bin ~ x, d, family = binomial), "binomial response must be 0/1")
+  # successes > trials: negative failures
+  expect_error(ef(cbind(s, n - s - 3) ~ x, family = binomial),
+               "successes and failures must be non-negative whole numbers")
+  expect_error(ef(cbind(s + 0.5, n - s) ~ x, family = binomial),
+               "successes and failures must be non-negative whole numbers")
+  d <- err_data()
+  d$f3 <- factor(rep(c("a", "b", "c"), length.out = 100))
+  expect_error(ef(f3 ~ x, d, family = binomial), "factor response for binomial must have exactly two levels")
+})
+
+test_that("character and other non-numeric responses", {
+  d <- err_data()
+  d$ch <- as.character(round(d$y, 2))
+  expect_error(ef(ch ~ x, d), "response must be a numeric vector for the gaussian family")
+  expect_error(ef(ch ~ x, d, family = poisson), "response must be a numeric vector for the poisson family")
+  d$ch2 <- ifelse(d$bin == 1, "yes", "no")
+  expect_error(ef(ch2 ~ x, d, family = binomial), "binomial response must be 0/1")
+  d <- err_data()
+  d$y[5] <- Inf
+  expect_error(ef(y ~ x, d), "response has non-finite values")
+})
+
+test_that("missing variables are reported by name", {
+  expect_error(ef(y ~ nosuchvar + (1 | g)), "Could not evaluate the formula's variables: object 'nosuchvar' not found")
+  expect_error(ef(y ~ x + (1 | nosuchgroup)), "object 'nosuchgroup' not found.*column of 'data'")
+  expect_error(ef(nosuchresp ~ x), "object 'nosuchresp' not found")
+})
+
+test_that("Inf in a predictor", {
+  d <- err_data()
+  d$x[4] <- Inf
+  expect_error(ef(y ~ x + (1 | g), d), "fixed-effects design has non-finite values")
+  expect_error(ef(y ~ 1 + (0 + x | g), d), "random-effects design has non-finite values")
+  d <- err_data()
+  d$x[4] <- NaN  # NaN is missing for model.frame: dropped with a message, not an error
+  expect_message(ef(y ~ x, d), "Removed 1 row with missing values")
+})
+
+test_that("rank-deficient fixed effects name the aliased column", {
+  d <- err_data()
+  d$x2 <- 2 * d$x
+  expect_error(ef(y ~ x + x2 + (1 | g), d), "rank deficient: x2 cannot be estimated")
+  d$k <- factor(rep(1:2, 50))
+  d$k2 <- d$k
+  expect_error(ef(y ~ k + k2, d), "rank deficient: k22 cannot be estimated")
+})
+
+test_that("a grouping factor with one level", {
+  d <- err_data()
+  d$one <- factor("a")
+  expect_error(ef(y ~ x + (1 | one), d), "grouping factor 'one' has only one level")
+})
+
+test_that("sampler settings are checked", {
+  expect_error(ef(y ~ x, warmup = 20), "'warmup' must be smaller than 'iter'")
+  expect_error(ef(y ~ x, warmup = 25), "'warmup' must be smaller than 'iter'")
+  expect_error(bglmm(y ~ x, data = err_data(), chains = 0, refresh = 0), "'chains' must be a whole number of at least 1")
+  expect_error(bglmm(y ~ x, data = err_data(), thin = 0, refresh = 0), "'thin' must be a whole number of at least 1")
+  expect_error(bglmm(y ~ x, data = err_data(), iter = -1, refresh = 0), "'iter' must be a whole number of at least 2")
+  expect_error(bglmm(y ~ x, data = err_data(), iter = 10.5, refresh = 0), "'iter' must be a whole number")
+  expect_error(bglmm(y ~ x, data = err_data(), iter = 20, warmup = -1, refresh = 0), "'warmup' must be a whole number")
+  expect_error(bglmm(y ~ x, data = err_data(), iter = 20, seed = "a", refresh = 0), "'seed' must be a whole number")
+  expect_error(bglmm(y ~ x, data = err_data(), iter = 20, cores = 0, refresh = 0), "'cores' must be a whole number of at least 1")
+  expect_error(bglmm(y ~ x, data = err_data(), chains = NA, refresh = 0), "'chains' must be a whole number")
+})
+
+test_that("invalid priors", {
+  expect_error(bglmm_prior(fixef_scale = -1), "'fixef_scale' must be positive finite number")
+  expect_error(bglmm_prior(fixef_scale = 0), "'fixef_scale' must be positive")
+  expect_error(bglmm_prior(intercept_scale = Inf), "'intercept_scale' must be a single positive finite number")
+  expect_error(bglmm_prior(sigma_df = -2), "'sigma_df' must be a single positive")
+  expect_error(bglmm_prior(cov_scale = matrix(c(1, 2, 2, 1), 2)), "'cov_scale' must be a symmetric positive definite matrix")
+  expect_error(bglmm_prior(cov_scale = matrix(c(1, 0.1, 0, 1), 2)), "'cov_scale' must be a symmetric positive definite matrix")
+  expect_error(bglmm_prior(cov_scale = -1), "'cov_scale' must be a positive number or a positive definite matrix")
+  # cov_df must exceed q - 1 = 1 for a (1 + x | g) term
+  expect_error(ef(y ~ x + (1 + x | g), prior = bglmm_prior(cov_df = 1)),
+               "'cov_df' must exceed q - 1 = 1 for the term of 'g'")
+  expect_error(ef(y ~ x + (1 + x | g), prior = bglmm_prior(cov_scale = diag(3))),
+               "'cov_scale' for 'g' must be a 2 x 2 matrix")
+  expect_error(ef(y ~ x, prior = list(fixef_scale = 1)), "'prior' must be made by bglmm_prior\\(\\)")
+  expect_error(ef(y ~ x, prior = bglmm_prior(fixef_scale = c(nosuch = 1))),
+               "'fixef_scale' names coefficients the model does not have: nosuch")
+})
+
+test_that("data must be a data frame", {
+  d <- err_data()
+  expect_error(ef(y ~ x + (1 | g), as.list(d)), "'data' must be a data frame")
+  expect_error(ef(y ~ x, as.matrix(d[, c("y", "x")])), "'data' must be a data frame")
+  expect_error(ef("y ~ x", d), "'formula' must be a two-sided formula")
+  expect_error(ef(~ x, d), "'formula' must be a two-sided formula")
+})
+
+test_that("rows with NA are dropped with a message saying how many", {
+  d <- err_data()
+  d$y[c(1, 5, 9)] <- NA
+  d$x[10] <- NA
+  d$g[20] <- NA
+  expect_message(fit <- ef(y ~ x + (1 | g), d), "Removed 5 rows with missing values")
+  expect_identical(nobs(fit), 95L)
+  expect_identical(fit$n_dropped, 5L)
+  expect_output(print(fit), "5 rows with missing values removed")
+  # unused columns with NA do not drop rows
+  d <- err_data()
+  d$unused <- NA
+  expect_no_message(fit2 <- ef(y ~ x + (1 | g), d))
+  expect_identical(nobs(fit2), 100L)
+  # all rows missing
+  d <- err_data()
+  d$y <- NA_real_
+  expect_error(suppressMessages(ef(y ~ x, d)), "No rows are left")
+})

@@ -1,0 +1,207 @@
+# Formula features: the right parameters come out, and fits run.
+
+make_data <- function(n_g = 10, n_per = 10, seed = 1) {
+  set.seed(seed)
+  n <- n_g * n_per
+  d <- data.frame(
+    g = factor(rep(seq_len(n_g), each = n_per)),
+    a = factor(rep(1:5, length.out = n)),
+    b = factor(rep(1:4, length.out = n)),
+    f = factor(rep(c("lo", "mid", "hi"), length.out = n), levels = c("lo", "mid", "hi")),
+    x = stats::rnorm(n),
+    z = stats::runif(n)
+  )
+  d$y <- 1 + 0.5 * d$x + stats::rnorm(n)
+  d$cnt <- stats::rpois(n, 3)
+  d$bin <- stats::rbinom(n, 1, 0.5)
+  d
+}
+
+b_names <- function(coef, group, levels) paste0("b[", coef, " ", group, ":", levels, "]")
+
+test_that("factors and interactions give model.matrix's columns, in order", {
+  d <- make_data()
+  fit <- quick_fit(y ~ f * x + z + (1 | g), d)
+  X <- stats::model.matrix(y ~ f * x + z, d)
+  expect_identical(
+    parnames(fit),
+    c(colnames(X), b_names("(Intercept)", "g", 1:10), "sigma", "Sigma[g:(Intercept),(Intercept)]")
+  )
+  expect_identical(colnames(X), c("(Intercept)", "fmid", "fhi", "x", "z", "fmid:x", "fhi:x"))
+  expect_true(all(is.finite(fit$draws)))
+})
+
+test_that("contrasts are passed on to model.matrix", {
+  d <- make_data()
+  fit <- quick_fit(y ~ f + (1 | g), d, contrasts = list(f = "contr.sum"))
+  expect_identical(parnames(fit)[1:3], c("(Intercept)", "f1", "f2"))
+})
+
+test_that("poly() and I() terms work and match lm() for a gaussian GLM", {
+  d <- make_data(n_g = 40, n_per = 10)
+  d$y <- 1 + 0.5 * d$x - 0.3 * d$x^2 + 2 * d$z^2 + stats::rnorm(nrow(d), sd = 0.5)
+  fit <- quick_fit(y ~ poly(x, 2) + I(z^2), d, iter = 2000, seed = 2)
+  expect_identical(parnames(fit), c("(Intercept)", "poly(x, 2)1", "poly(x, 2)2", "I(z^2)", "sigma"))
+  # The model frame's poly() basis must be used (not re-evaluated): the posterior is then
+  # essentially lm()'s (weak priors, n = 400). Tolerance: 0.2 lm SE for the prior's pull on
+  # the mean plus 4 Monte Carlo SEs; a wrong basis or a dropped I() moves the means by many SEs.
+  cf <- summary(stats::lm(y ~ poly(x, 2) + I(z^2), d))$coefficients
+  s <- post_stats(fit, rownames(cf))
+  expect_true(all(abs(s$mean - cf[, 1]) < 0.2 * cf[, 2] + 4 * s$mcse),
+              label = paste(round((s$mean - cf[, 1]) / cf[, 2], 3), collapse = ", "))
+})
+
+test_that("an offset reaches the likelihood: poisson exposure recovers the rate intercept", {
+  set.seed(3)
+  n <- 2000
+  d <- data.frame(x = stats::rnorm(n), expo = stats::runif(n, 0.5, 4))
+  d$y <- stats::rpois(n, d$expo * exp(0.5 + 0.3 * d$x))
+  with_off <- quick_fit(y ~ x + offset(log(expo)), d, family = poisson, iter = 1000, seed = 3)
+  expect_identical(parnames(with_off), c("(Intercept)", "x"))
+  # Truth (0.5, 0.3) within 4 posterior sd (+ MC error): the posterior of a 2-parameter
+  # GLM with 2000 rows covers the truth at the 4-sd level with probability ~0.9999.
+  z <- recovery_z(with_off, c("(Intercept)" = 0.5, x = 0.3))
+  expect_true(all(abs(z) < 4), label = paste(round(z, 2), collapse = ", "))
+  # The same data without the offset put the exposure into the intercept: its posterior
+  # mean is ~log(mean exposure)-ish higher, far outside 4 sd of 0.5.
+  no_off <- quick_fit(y ~ x, d, family = poisson, iter = 1000, seed = 3)
+  expect_gt(abs(recovery_z(no_off, c("(Intercept)" = 0.5))), 4)
+  # offset(log(2)) shifts the intercept by -log(2) exactly in the likelihood; the posterior
+  # means differ by log(2) up to the prior's tiny pull and the Monte Carlo error.
+  d$two <- 2
+  shifted <- quick_fit(y ~ x + offset(log(expo) + log(two)), d, family = poisson, iter = 1000, seed = 3)
+  a <- post_stats(with_off, "(Intercept)")
+  b <- post_stats(shifted, "(Intercept)")
+  expect_lt(abs((b$mean - a$mean) + log(2)), 0.1 * a$sd + 4 * sqrt(a$mcse^2 + b$mcse^2))
+})
+
+test_that("(1 + x | g) gives a 2x2 Sigma named like rstanarm", {
+  d <- make_data()
+  fit <- quick_fit(y ~ x + (1 + x | g), d)
+  expect_identical(
+    parnames(fit),
+    c("(Intercept)", "x",
+      as.vector(rbind(b_names("(Intercept)", "g", 1:10), b_names("x", "g", 1:10))),
+      "sigma",
+      "Sigma[g:(Intercept),(Intercept)]", "Sigma[g:x,(Intercept)]", "Sigma[g:x,x]")
+  )
+  m <- as.matrix(fit, regex_pars = "^Sigma")
+  expect_true(all(m[, "Sigma[g:(Intercept),(Intercept)]"] > 0))
+  expect_true(all(m[, "Sigma[g:x,x]"] > 0))
+  # every draw of a covariance matrix is positive definite
+  det2 <- m[, 1] * m[, 3] - m[, 2]^2
+  expect_true(all(det2 > 0))
+})
+
+test_that("(x || g) gives two uncorrelated terms and no covariance parameter", {
+  d <- make_data()
+  fit <- quick_fit(y ~ x + (x || g), d)
+  pn <- parnames(fit)
+  expect_identical(grep("^Sigma", pn, value = TRUE), c("Sigma[g:(Intercept),(Intercept)]", "Sigma[g:x,x]"))
+  expect_false("Sigma[g:x,(Intercept)]" %in% pn)
+  expect_identical(pn[3:22], c(b_names("(Intercept)", "g", 1:10), b_names("x", "g", 1:10)))
+  expect_equal(ngrps(fit), c(g = 10L))
+})
+
+test_that("crossed random intercepts (1 | a) + (1 | b)", {
+  d <- make_data()
+  fit <- quick_fit(y ~ x + (1 | a) + (1 | b), d)
+  expect_identical(
+    parnames(fit),
+    c("(Intercept)", "x", b_names("(Intercept)", "a", 1:5), b_names("(Intercept)", "b", 1:4),
+      "sigma", "Sigma[a:(Intercept),(Intercept)]", "Sigma[b:(Intercept),(Intercept)]")
+  )
+  expect_equal(ngrps(fit), c(a = 5L, b = 4L))
+})
+
+test_that("nested (1 | a/b) uses lme4's grouping factors b:a and a", {
+  d <- make_data()
+  fit <- quick_fit(y ~ x + (1 | a / b), d)
+  lf <- lme4::lFormula(y ~ x + (1 | a / b), d)
+  expect_identical(names(lf$reTrms$flist), c("b:a", "a"))
+  expect_identical(names(ngrps(fit)), c("b:a", "a"))
+  expect_equal(unname(ngrps(fit)), c(nlevels(lf$reTrms$flist[["b:a"]]), 5L))
+  pn <- parnames(fit)
+  expect_identical(grep("^Sigma", pn, value = TRUE),
+                   c("Sigma[b:a:(Intercept),(Intercept)]", "Sigma[a:(Intercept),(Intercept)]"))
+  expect_identical(grep("^b\\[\\(Intercept\\) b:a:", pn, value = TRUE),
+                   b_names("(Intercept)", "b:a", levels(lf$reTrms$flist[["b:a"]])))
+  expect_identical(grep("^b\\[\\(Intercept\\) a:", pn, value = TRUE), b_names("(Intercept)", "a", 1:5))
+})
+
+test_that("without random terms the model is a Bayesian GLM", {
+  d <- make_data()
+  g <- quick_fit(y ~ x * z, d)
+  expect_identical(parnames(g), c("(Intercept)", "x", "z", "x:z", "sigma"))
+  p <- quick_fit(cnt ~ x, d, family = poisson)
+  expect_identical(parnames(p), c("(Intercept)", "x"))
+  b <- quick_fit(bin ~ x + f, d, family = binomial)
+  expect_identical(parnames(b), c("(Intercept)", "x", "fmid", "fhi"))
+  expect_length(ngrps(p), 0)
+})
+
+test_that("response types: gaussian numeric, poisson counts", {
+  d <- make_data()
+  expect_s3_class(quick_fit(y ~ x + (1 | g), d), "bglmm")
+  fit <- quick_fit(cnt ~ x + (1 | g), d, family = poisson)
+  expect_identical(parnames(fit)[1:2], c("(Intercept)", "x"))
+  expect_false("sigma" %in% parnames(fit))
+  # integer-typed counts are fine too
+  d$cnt_i <- as.integer(d$cnt)
+  fit_i <- quick_fit(cnt_i ~ x + (1 | g), d, family = poisson)
+  expect_identical(fit_i$draws, fit$draws)
+})
+
+test_that("binomial responses: 0/1, logical, two-level factor and cbind(y, 1 - y) are the same model", {
+  d <- make_data()
+  d$lg <- d$bin == 1
+  d$fc <- factor(ifelse(d$bin == 1, "yes", "no"), levels = c("no", "yes"))  # first level = failure
+  d$fail <- 1 - d$bin
+  f01 <- quick_fit(bin ~ x + (1 | g), d, family = binomial, seed = 7)
+  flg <- quick_fit(lg ~ x + (1 | g), d, family = binomial, seed = 7)
+  ffc <- quick_fit(fc ~ x + (1 | g), d, family = binomial, seed = 7)
+  fcb <- quick_fit(cbind(bin, fail) ~ x + (1 | g), d, family = binomial, seed = 7)
+  expect_identical(flg$draws, f01$draws)
+  expect_identical(ffc$draws, f01$draws)
+  expect_identical(fcb$draws, f01$draws)
+  expect_false("sigma" %in% parnames(f01))
+})
+
+test_that("cbind(successes, failures) uses the number of trials", {
+  set.seed(11)
+  n <- 600
+  d <- data.frame(x = stats::rnorm(n), trials = sample(1:12, n, replace = TRUE))
+  d$s <- stats::rbinom(n, d$trials, stats::plogis(-0.4 + 0.7 * d$x))
+  d$f <- d$trials - d$s
+  fit <- quick_fit(cbind(s, f) ~ x, d, family = binomial, iter = 1000, seed = 11)
+  expect_identical(parnames(fit), c("(Intercept)", "x"))
+  # Truth within 4 posterior sd (+ MC error); treating the rows as 0/1 or ignoring the
+  # trials would put the intercept many sd away.
+  z <- recovery_z(fit, c("(Intercept)" = -0.4, x = 0.7))
+  expect_true(all(abs(z) < 4), label = paste(round(z, 2), collapse = ", "))
+})
+
+test_that("family as poisson, poisson() or \"poisson\" gives the same fit", {
+  d <- make_data()
+  f1 <- quick_fit(cnt ~ x + (1 | g), d, family = poisson, seed = 3)
+  f2 <- quick_fit(cnt ~ x + (1 | g), d, family = poisson(), seed = 3)
+  f3 <- quick_fit(cnt ~ x + (1 | g), d, family = "poisson", seed = 3)
+  expect_identical(f2$draws, f1$draws)
+  expect_identical(f3$draws, f1$draws)
+  expect_identical(f1$family$family, "poisson")
+  fb <- quick_fit(bin ~ x, d, family = "binomial", seed = 3)
+  expect_identical(fb$family$family, "binomial")
+  fg <- quick_fit(y ~ x, d, family = gaussian(link = "identity"), seed = 3)
+  expect_identical(fg$family$family, "gaussian")
+})
+
+test_that("unsupported families and links give clear errors", {
+  d <- make_data()
+  d$pos <- exp(d$y)
+  expect_error(quick_fit(pos ~ x, d, family = Gamma()), "family 'Gamma' is not supported")
+  expect_error(quick_fit(bin ~ x, d, family = binomial(link = "probit")),
+               "binomial family supports only the 'logit' link, not 'probit'")
+  expect_error(quick_fit(cnt ~ x, d, family = poisson(link = "identity")),
+               "poisson family supports only the 'log' link")
+  expect_error(quick_fit(cnt ~ x, d, family = "nosuchfamily"), "Unknown family 'nosuchfamily'")
+})
