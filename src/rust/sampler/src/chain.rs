@@ -49,8 +49,10 @@ struct TermState {
     iw_df: f64,
     iw_scale: Vec<f64>,
     a: Vec<f64>,
-    /// Log step sizes of the scaling moves, one per component.
+    /// Log step sizes of the scaling moves, one per component, and of the shear moves, one
+    /// per ordered pair of components.
     scale_steps: Vec<f64>,
+    shear_steps: Vec<f64>,
     beta: Vec<f64>,
     theta: Vec<f64>,
     sigma: Vec<f64>,
@@ -76,6 +78,11 @@ fn initial_log_scale(_d: usize) -> f64 {
 /// (funnels) and each move cheap; many groups make the funnel rare and each move a full pass.
 fn scaling_moves(m: usize) -> usize {
     200usize.div_ceil(m.max(1)).clamp(1, 5)
+}
+
+/// Ordered pairs (k, l), k != l, of a term's components: the shear moves.
+fn pairs(q: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..q).flat_map(move |k| (0..q).filter(move |&l| l != k).map(move |l| (k, l)))
 }
 
 /// Robbins-Monro update of a log step size, capped at log 1 = 0.
@@ -151,6 +158,7 @@ impl<'a> Chain<'a> {
                 iw_scale,
                 a,
                 scale_steps: vec![(0.5f64).ln(); q],
+                shear_steps: vec![(0.5f64).ln(); q * q],
                 beta,
                 theta,
                 sigma,
@@ -359,6 +367,22 @@ impl<'a> Chain<'a> {
                         );
                     }
                 }
+                for kl in pairs(q) {
+                    steps::gibbs_shear_component(
+                        &mut self.rng,
+                        &m.y,
+                        &mut self.eta,
+                        t,
+                        kl,
+                        &mut s.beta,
+                        &s.theta,
+                        &mut s.sigma,
+                        &mut s.prec,
+                        self.sigma2,
+                        &s.iw_scale,
+                        &mut self.dz,
+                    );
+                }
             } else {
                 for k in (0..q).cycle().take(scaling_moves(t.m) * q) {
                     let hw = match &t.cov_prior {
@@ -384,6 +408,26 @@ impl<'a> Chain<'a> {
                     );
                     if let Some(gm) = adapt {
                         s.scale_steps[k] += gm * (mv.prob - 0.44);
+                    }
+                }
+                for (k, l) in pairs(q) {
+                    let mv = steps::shear_component(
+                        &mut self.rng,
+                        fam,
+                        resp,
+                        &mut self.eta,
+                        t,
+                        (k, l),
+                        &mut s.beta,
+                        &s.theta,
+                        &mut s.sigma,
+                        &mut s.prec,
+                        &s.iw_scale,
+                        s.shear_steps[k + l * q].exp(),
+                        &mut self.dz,
+                    );
+                    if let Some(gm) = adapt {
+                        s.shear_steps[k + l * q] += gm * (mv.prob - 0.44);
                     }
                 }
             }

@@ -452,6 +452,127 @@ pub fn gibbs_scale_component<R: Rng + ?Sized>(
     iw_scale[k + k * q] *= lambda * lambda;
 }
 
+/// Shear move for components (k, l), k != l: b_jk += c b_jl for every group, Sigma -> T Sigma T'
+/// with T = I + c e_k e_l'. It changes correlations the way `scale_component` changes
+/// scales. Both Jacobians are 1 and prod_j N(b_j | 0, Sigma) is unchanged, so with
+/// Sigma ~ IW(df, S) the log ratio is d loglik - (tr(S Sigma*^-1) - tr(S Sigma^-1)) / 2 with
+///   tr(S Sigma*^-1) - tr(S Sigma^-1) = -2 c (Sigma^-1 S)_kl + c^2 (Sigma^-1)_kk S_ll.
+/// c ~ N(0, step^2). `dz` needs n slots.
+#[allow(clippy::too_many_arguments)]
+pub fn shear_component<R: Rng + ?Sized>(
+    rng: &mut R,
+    fam: &dyn Family,
+    resp: Response,
+    eta: &mut [f64],
+    term: &crate::model::Term,
+    (k, l): (usize, usize),
+    beta: &mut [f64],
+    theta: &[f64],
+    sigma: &mut [f64],
+    prec: &mut [f64],
+    iw_scale: &[f64],
+    step: f64,
+    dz: &mut [f64],
+) -> Move {
+    let q = term.q;
+    let c = step * std_normal(rng);
+    let mut d_ll = 0.0;
+    for j in 0..term.m {
+        let shift = c * (beta[j * q + l] - theta[l]);
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            let i = term.rows[pos];
+            let d = shift * term.z[pos * q + k];
+            dz[pos] = d;
+            let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
+            d_ll += fam.loglik(y, n, e + d, 1.0) - fam.loglik(y, n, e, 1.0);
+        }
+    }
+    let (lin, quad) = shear_trace_terms(prec, iw_scale, q, k, l);
+    let log_ratio = d_ll - 0.5 * (-2.0 * c * lin + c * c * quad);
+    let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
+    let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
+    if accepted {
+        apply_shear(term, (k, l), c, eta, beta, theta, sigma, prec, dz);
+    }
+    Move { accepted, prob }
+}
+
+/// ((Sigma^-1 S)_kl, (Sigma^-1)_kk S_ll): the linear and quadratic coefficients in c of the
+/// trace term of a shear move.
+fn shear_trace_terms(prec: &[f64], s: &[f64], q: usize, k: usize, l: usize) -> (f64, f64) {
+    let lin: f64 = (0..q).map(|m| prec[k + m * q] * s[m + l * q]).sum();
+    (lin, prec[k + k * q] * s[l + l * q])
+}
+
+/// Applies the shear by c of (k, l): eta += dz, b_jk += c b_jl, Sigma -> T Sigma T', and
+/// Sigma^-1 -> T^-T Sigma^-1 T^-1 with T^-1 = I - c e_k e_l'.
+#[allow(clippy::too_many_arguments)]
+fn apply_shear(term: &crate::model::Term, (k, l): (usize, usize), c: f64, eta: &mut [f64], beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64], dz: &[f64]) {
+    let q = term.q;
+    for pos in 0..term.rows.len() {
+        eta[term.rows[pos]] += dz[pos];
+    }
+    for j in 0..term.m {
+        beta[j * q + k] += c * (beta[j * q + l] - theta[l]);
+    }
+    // Sigma: row k += c row l, then column k += c column l
+    for m in 0..q {
+        sigma[k + m * q] += c * sigma[l + m * q];
+    }
+    for m in 0..q {
+        sigma[m + k * q] += c * sigma[m + l * q];
+    }
+    // Sigma^-1: row l -= c row k, then column l -= c column k
+    for m in 0..q {
+        prec[l + m * q] -= c * prec[k + m * q];
+    }
+    for m in 0..q {
+        prec[m + l * q] -= c * prec[m + k * q];
+    }
+}
+
+/// The gaussian version of `shear_component` as an exact draw: under the additive group
+/// (Haar measure dc) the conditional of c is normal with precision D/s2 + (Sigma^-1)_kk S_ll
+/// and mean (R/s2 + (Sigma^-1 S)_kl) / precision, D = sum d_i^2, R = sum r_i d_i,
+/// d_i = b_{g(i)l} z_ik, r_i = y_i - eta_i.
+#[allow(clippy::too_many_arguments)]
+pub fn gibbs_shear_component<R: Rng + ?Sized>(
+    rng: &mut R,
+    y: &[f64],
+    eta: &mut [f64],
+    term: &crate::model::Term,
+    (k, l): (usize, usize),
+    beta: &mut [f64],
+    theta: &[f64],
+    sigma: &mut [f64],
+    prec: &mut [f64],
+    sigma2: f64,
+    iw_scale: &[f64],
+    dz: &mut [f64],
+) {
+    let q = term.q;
+    let (mut d2, mut rd) = (0.0, 0.0);
+    for j in 0..term.m {
+        let b = beta[j * q + l] - theta[l];
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            let i = term.rows[pos];
+            let d = b * term.z[pos * q + k];
+            d2 += d * d;
+            rd += (y[i] - eta[i]) * d;
+        }
+    }
+    let (lin, quad) = shear_trace_terms(prec, iw_scale, q, k, l);
+    let h = d2 / sigma2 + quad;
+    let c = (rd / sigma2 + lin) / h + std_normal(rng) / h.sqrt();
+    for j in 0..term.m {
+        let shift = c * (beta[j * q + l] - theta[l]);
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            dz[pos] = shift * term.z[pos * q + k];
+        }
+    }
+    apply_shear(term, (k, l), c, eta, beta, theta, sigma, prec, dz);
+}
+
 /// Gibbs step for the Huang-Wand auxiliary variances:
 /// a_k | Sigma ~ inverse-gamma((nu + q)/2, nu (Sigma^-1)_kk + 1/A_k^2).
 pub fn draw_hw_a<R: Rng + ?Sized>(rng: &mut R, prec: &[f64], nu: f64, sd_scale: &[f64], a: &mut [f64]) {
@@ -921,6 +1042,101 @@ mod tests {
         for gibbs in [false, true] {
             let f = huang_wand_fraction_below_scale(gibbs);
             assert!((f - p).abs() < tol, "gibbs = {gibbs}: P(sd < A) = {f}, expected {p}");
+        }
+    }
+
+    /// q = 2, no data: b | Sigma by exact draws and Sigma only by scaling and shear moves
+    /// (Metropolis with an inverse-Wishart prior, or the gaussian Gibbs versions with the
+    /// Huang-Wand prior, whose a | Sigma is drawn too). Sigma must keep its prior: for
+    /// IW(df, S), E[Sigma] = S / (df - 3); for Huang-Wand (nu = 2), E[rho^2] = 1/3 and
+    /// P(sd_k < A_k) = 1/sqrt(3).
+    #[test]
+    fn scaling_and_shear_moves_preserve_two_dimensional_priors() {
+        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        for gibbs in [false, true] {
+            let m = 5;
+            let (df, s_iw) = (6.0, [2.0, 0.5, 0.5, 1.0]);
+            let (nu, a_scale) = (2.0, [0.7, 1.3]);
+            let cov_prior = if gibbs {
+                CovPrior::HuangWand { nu, sd_scale: a_scale.to_vec() }
+            } else {
+                CovPrior::InvWishart { df, scale: s_iw.to_vec() }
+            };
+            let model = Model::new(ModelSpec {
+                family: if gibbs { "gaussian" } else { "poisson" }.into(),
+                y: vec![1.0],
+                trials: vec![],
+                offset: vec![0.0],
+                x: vec![],
+                p: 0,
+                terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0, 0.0], mean_col: vec![None, None], cov_prior }],
+                fixef_mean: vec![],
+                fixef_sd: vec![],
+                sigma_df: 1.0,
+                sigma_scale: 1.0,
+            })
+            .unwrap();
+            let term = &model.terms[0];
+            let mut rng = ChaCha8Rng::seed_from_u64(31);
+            let mut sigma = [0.5, 0.1, 0.1, 0.4];
+            let mut prec = nalgebra::DMatrix::from_column_slice(2, 2, &sigma).try_inverse().unwrap().as_slice().to_vec();
+            let mut a = [a_scale[0] * a_scale[0], a_scale[1] * a_scale[1]];
+            let mut s0 = if gibbs { [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]] } else { s_iw };
+            let mut beta = vec![0.0; 2 * (m + 1)];
+            let (mut eta, mut dz) = ([0.0], [0.0]);
+            let resp = Response { y: &model.y, trials: &model.trials };
+            let n = 300_000;
+            let (mut mean, mut rho2, mut below) = ([0.0; 4], 0.0, [0usize; 2]);
+            for it in 0..n {
+                let l = nalgebra::DMatrix::from_column_slice(2, 2, &sigma).cholesky().unwrap().l();
+                for j in 0..m {
+                    let (u, v) = (std_normal(&mut rng), std_normal(&mut rng));
+                    beta[2 * j] = l[(0, 0)] * u;
+                    beta[2 * j + 1] = l[(1, 0)] * u + l[(1, 1)] * v;
+                }
+                if gibbs {
+                    draw_hw_a(&mut rng, &prec, nu, &a_scale, &mut a);
+                    s0 = [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]];
+                    for k in 0..2 {
+                        gibbs_scale_component(&mut rng, &model.y, &mut eta, term, k, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, 1.0, &mut a[k], a_scale[k], &mut s0, &mut dz);
+                    }
+                    for kl in [(0, 1), (1, 0)] {
+                        gibbs_shear_component(&mut rng, &model.y, &mut eta, term, kl, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, 1.0, &s0, &mut dz);
+                    }
+                } else {
+                    for k in 0..2 {
+                        scale_component(&mut rng, &Poisson, resp, &mut eta, term, k, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, df, &mut s0, None, 1.0, &mut dz);
+                    }
+                    for kl in [(0, 1), (1, 0)] {
+                        shear_component(&mut rng, &Poisson, resp, &mut eta, term, kl, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, &s0, 0.7, &mut dz);
+                    }
+                }
+                // Sigma and Sigma^-1 stay inverse to each other (up to rounding, which the
+                // sampler clears by redrawing both every sweep; here they are re-synced)
+                let id = nalgebra::DMatrix::from_column_slice(2, 2, &sigma) * nalgebra::DMatrix::from_column_slice(2, 2, &prec);
+                assert!((id[(0, 0)] - 1.0).abs() < 1e-6 && id[(1, 0)].abs() < 1e-6 && id[(0, 1)].abs() < 1e-6, "it {it}: {id}");
+                prec.copy_from_slice(nalgebra::DMatrix::from_column_slice(2, 2, &sigma).try_inverse().unwrap().as_slice());
+                for e in 0..4 {
+                    mean[e] += sigma[e] / n as f64;
+                }
+                rho2 += sigma[1] * sigma[1] / (sigma[0] * sigma[3]) / n as f64;
+                for k in 0..2 {
+                    below[k] += usize::from(sigma[3 * k].sqrt() < a_scale[k]);
+                }
+            }
+            if gibbs {
+                let p = 1.0 / 3f64.sqrt();
+                for k in 0..2 {
+                    let f = below[k] as f64 / n as f64;
+                    assert!((f - p).abs() < 0.012, "Huang-Wand sd {k}: P(sd < A) = {f}, expected {p}");
+                }
+                assert!((rho2 - 1.0 / 3.0).abs() < 0.012, "Huang-Wand E[rho^2] = {rho2}");
+            } else {
+                for e in 0..4 {
+                    let expect = s_iw[e] / (df - 3.0);
+                    assert!((mean[e] - expect).abs() < 0.05 * s_iw[0] / (df - 3.0), "IW mean entry {e}: {} vs {expect}", mean[e]);
+                }
+            }
         }
     }
 
