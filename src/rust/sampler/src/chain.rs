@@ -113,6 +113,8 @@ struct Chain<'a> {
     dz: Vec<f64>,
     work: Vec<f64>,
     metric: Vec<f64>,
+    /// A simulated response used instead of the model's (Geweke's joint-distribution test).
+    y_sim: Option<Vec<f64>>,
 }
 
 impl<'a> Chain<'a> {
@@ -185,6 +187,7 @@ impl<'a> Chain<'a> {
             dz: vec![0.0; max_rows.max(model.n)],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
             metric: vec![0.0; qmax * qmax],
+            y_sim: None,
         };
         c.recompute_eta();
         Ok(c)
@@ -270,7 +273,9 @@ impl<'a> Chain<'a> {
     fn sweep(&mut self, adapt: Option<f64>) -> Result<(), String> {
         let m = self.model;
         let fam = m.family.as_ref();
-        let resp = Response { y: &m.y, trials: &m.trials };
+        let y_sim = self.y_sim.take();
+        let y: &[f64] = y_sim.as_deref().unwrap_or(&m.y);
+        let resp = Response { y, trials: &m.trials };
         let gaussian = fam.is_gaussian();
 
         // Fixed effects jointly, non-centred: interweaves with the centred theta step below.
@@ -281,7 +286,7 @@ impl<'a> Chain<'a> {
             self.f_new.copy_from_slice(&self.f_old);
             let a = self.fixef_block();
             if gaussian {
-                steps::gibbs_block(&mut self.rng, a, &m.y, &mut self.eta, &mut self.f_new, self.sigma2, &mut self.work);
+                steps::gibbs_block(&mut self.rng, a, y, &mut self.eta, &mut self.f_new, self.sigma2, &mut self.work);
             } else {
                 let mv = steps::mh_block(
                     &mut self.rng,
@@ -311,7 +316,7 @@ impl<'a> Chain<'a> {
                 let beta = &mut s.beta[j * q..(j + 1) * q];
                 if gaussian {
                     let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
-                    steps::gibbs_group(&mut self.rng, &m.y, &mut self.eta, g, ztz, beta, &s.theta, &s.prec, self.sigma2, &mut self.work);
+                    steps::gibbs_group(&mut self.rng, y, &mut self.eta, g, ztz, beta, &s.theta, &s.prec, self.sigma2, &mut self.work);
                 } else {
                     steps::metric_chol(&s.curv[j * q * q..(j + 1) * q * q], &s.prec, &mut self.metric[..q * q]);
                     let mv = steps::mh_group(
@@ -351,7 +356,7 @@ impl<'a> Chain<'a> {
                     for k in 0..q {
                         steps::gibbs_scale_component(
                             &mut self.rng,
-                            &m.y,
+                            y,
                             &mut self.eta,
                             t,
                             k,
@@ -370,7 +375,7 @@ impl<'a> Chain<'a> {
                 for kl in pairs(q) {
                     steps::gibbs_shear_component(
                         &mut self.rng,
-                        &m.y,
+                        y,
                         &mut self.eta,
                         t,
                         kl,
@@ -434,8 +439,9 @@ impl<'a> Chain<'a> {
         }
 
         if gaussian {
-            self.sigma2 = steps::draw_sigma2(&mut self.rng, &m.y, &self.eta, m.sigma_df, m.sigma_scale);
+            self.sigma2 = steps::draw_sigma2(&mut self.rng, y, &self.eta, m.sigma_df, m.sigma_scale);
         }
+        self.y_sim = y_sim;
         if !self.sigma2.is_finite() || self.eta.iter().any(|e| !e.is_finite()) {
             return Err("the sampler reached a non-finite state; check the data and prior scales".into());
         }
@@ -471,6 +477,51 @@ impl<'a> Chain<'a> {
             }
         }
     }
+}
+
+impl Chain<'_> {
+    /// A response drawn from the model given the current state (Geweke's test).
+    fn simulate_y(&mut self) -> Vec<f64> {
+        use rand_distr::{Binomial, Distribution, Poisson};
+        let m = self.model;
+        (0..m.n)
+            .map(|i| {
+                let e = self.eta[i];
+                match m.family.name() {
+                    "gaussian" => e + self.sigma2.sqrt() * std_normal(&mut self.rng),
+                    "poisson" => Poisson::new(e.exp().max(1e-300)).map_or(0.0, |d| d.sample(&mut self.rng)),
+                    _ => {
+                        let p = 1.0 / (1.0 + (-e).exp());
+                        Binomial::new(m.trials[i] as u64, p).map_or(0.0, |d| d.sample(&mut self.rng) as f64)
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Geweke's (2004) successive-conditional simulator: alternates a full sweep with a fresh
+/// response drawn given the parameters. Its stationary distribution is the joint prior of
+/// parameters and data, so the kept parameter draws must reproduce the prior; a sampler
+/// step that targets the wrong conditional shifts them. Warmup adapts as usual.
+/// Returns the kept draws, `iter` x n_params, column-major.
+#[doc(hidden)]
+pub fn geweke(model: &Model, init: &ChainInit, seed: u64, warmup: usize, iter: usize) -> Result<Vec<f64>, String> {
+    let mut c = Chain::new(model, init, seed, 0)?;
+    let mut draws = vec![0.0; iter * model.n_params()];
+    c.y_sim = Some(c.simulate_y());
+    for i in 0..warmup + iter {
+        let warm = i < warmup;
+        if warm && is_curvature_point(i, warmup) {
+            c.update_curvature();
+        }
+        c.sweep(if warm { Some(1.0 / ((i + 1) as f64).powf(0.6)) } else { None })?;
+        if !warm {
+            c.store(&mut draws, i - warmup, iter);
+        }
+        c.y_sim = Some(c.simulate_y());
+    }
+    Ok(draws)
 }
 
 fn group(t: &crate::model::Term, j: usize) -> Group<'_> {

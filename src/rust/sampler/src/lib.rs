@@ -11,7 +11,7 @@ pub mod linalg;
 pub mod model;
 pub mod steps;
 
-pub use chain::{run_chain, ChainConfig, ChainInit, ChainOutput};
+pub use chain::{geweke, run_chain, ChainConfig, ChainInit, ChainOutput};
 pub use family::Family;
 pub use model::{CovPrior, Model, ModelSpec, TermSpec};
 

@@ -1,0 +1,105 @@
+//! Geweke (2004) joint-distribution tests of the full sampler, one per family: alternating
+//! a sweep with a fresh response must reproduce the prior of every parameter.
+
+use bglmm_sampler::{geweke, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
+
+const M: usize = 6;
+const K: usize = 4;
+const A: [f64; 2] = [0.5, 0.3];
+const FIXEF_MEAN: [f64; 2] = [0.3, -0.2];
+const FIXEF_SD: [f64; 2] = [0.4, 0.3];
+const SIGMA_DF: f64 = 4.0;
+const SIGMA_SCALE: f64 = 0.7;
+
+/// M groups of K rows, intercept and a slope on x, both centred random coefficients.
+fn model(family: &str) -> Model {
+    let n = M * K;
+    let x: Vec<f64> = (0..n).map(|i| (i % K) as f64 / (K - 1) as f64 - 0.5).collect();
+    let mut design = vec![1.0; n];
+    design.extend_from_slice(&x);
+    Model::new(ModelSpec {
+        family: family.into(),
+        y: vec![0.0; n],
+        trials: if family == "binomial" { vec![4.0; n] } else { vec![] },
+        offset: vec![0.0; n],
+        x: design.clone(),
+        p: 2,
+        terms: vec![TermSpec {
+            n_groups: M,
+            group: (0..n).map(|i| i / K).collect(),
+            z: design,
+            mean_col: vec![Some(0), Some(1)],
+            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: A.to_vec() },
+        }],
+        fixef_mean: FIXEF_MEAN.to_vec(),
+        fixef_sd: FIXEF_SD.to_vec(),
+        sigma_df: SIGMA_DF,
+        sigma_scale: SIGMA_SCALE,
+    })
+    .unwrap()
+}
+
+/// Mean of f over draws and its Monte Carlo standard error by batch means (50 batches).
+fn mean_mcse(v: &[f64]) -> (f64, f64) {
+    let n = v.len();
+    let mean = v.iter().sum::<f64>() / n as f64;
+    let b = 50;
+    let len = n / b;
+    let bm: Vec<f64> = (0..b).map(|k| v[k * len..(k + 1) * len].iter().sum::<f64>() / len as f64).collect();
+    let var = bm.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (b - 1) as f64;
+    (mean, (var / b as f64).sqrt())
+}
+
+fn check(name: &str, v: Vec<f64>, expect: f64) {
+    let (m, se) = mean_mcse(&v);
+    // 4.5 Monte Carlo standard errors: about 1 in 150,000 false alarms per check
+    assert!((m - expect).abs() < 4.5 * se, "{name}: {m} (mcse {se}), prior {expect}");
+}
+
+fn run(family: &str, seed: u64) {
+    let model = model(family);
+    let init = ChainInit { fixef: FIXEF_MEAN.to_vec(), jitter_sd: vec![0.1; 2], sigma: SIGMA_SCALE };
+    let iter = 60_000;
+    let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
+    let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
+    // fixed effects: prior mean and variance
+    for c in 0..2 {
+        let v = col(c);
+        check(&format!("{family} fixef {c} mean"), v.clone(), FIXEF_MEAN[c]);
+        let sq: Vec<f64> = v.iter().map(|x| (x - FIXEF_MEAN[c]).powi(2)).collect();
+        check(&format!("{family} fixef {c} variance"), sq, FIXEF_SD[c] * FIXEF_SD[c]);
+    }
+    // Sigma (columns after fixef, M*2 b's and sigma): sd_k ~ half-t(2, A_k), so
+    // P(sd_k < A_k) = 1/sqrt(3); correlations uniform, E[rho^2] = 1/3
+    let base = 2 + 2 * M + usize::from(family == "gaussian");
+    let (s11, s21, s22) = (col(base), col(base + 1), col(base + 2));
+    let p = 1.0 / 3f64.sqrt();
+    check(&format!("{family} P(sd1 < A1)"), s11.iter().map(|v| f64::from(u8::from(v.sqrt() < A[0]))).collect(), p);
+    check(&format!("{family} P(sd2 < A2)"), s22.iter().map(|v| f64::from(u8::from(v.sqrt() < A[1]))).collect(), p);
+    let rho2: Vec<f64> = (0..iter).map(|i| s21[i] * s21[i] / (s11[i] * s22[i])).collect();
+    check(&format!("{family} E[rho^2]"), rho2, 1.0 / 3.0);
+    // one group's deviations b_j ~ N(0, Sigma): E[b^2] = E[Sigma_11], checked via b^2 / Sigma_11 = chi^2_1
+    let b = col(2);
+    check(&format!("{family} b/sd"), (0..iter).map(|i| b[i] * b[i] / s11[i]).collect(), 1.0);
+    if family == "gaussian" {
+        // sigma^2 ~ IG(df/2, df s^2/2): P(sigma < s) = Q(df/2, df/2) = e^-2 (1 + 2) for df = 4
+        let sigma = col(2 + 2 * M);
+        let expect = (-2f64).exp() * 3.0;
+        check("gaussian P(sigma < s)", sigma.iter().map(|v| f64::from(u8::from(*v < SIGMA_SCALE))).collect(), expect);
+    }
+}
+
+#[test]
+fn geweke_gaussian() {
+    run("gaussian", 101);
+}
+
+#[test]
+fn geweke_poisson() {
+    run("poisson", 102);
+}
+
+#[test]
+fn geweke_binomial() {
+    run("binomial", 103);
+}
