@@ -78,7 +78,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       r <- md$re[[t]]
       cp <- pr$terms[[t]]
       list(n_groups = as.numeric(length(r$levels)), group = r$group, z = as.numeric(r$z),
-           mean_col = as.integer(r$mean_col), cov_type = cp$type, cov_df = as.numeric(cp$df),
+           mean_col = as.integer(r$mean_col), shadow_col = as.integer(r$shadow_col), cov_type = cp$type, cov_df = as.numeric(cp$df),
            cov_scale = as.numeric(cp$scale))
     }),
     fixef_mean = unname(pr$location), fixef_sd = unname(pr$scale),

@@ -131,12 +131,18 @@ random_terms <- function(bars, frame, X) {
       stop(sprintf("The grouping factor '%s' has only one level: a random effect needs at least two groups.",
                    names(rt$flist)[assign[t]]), call. = FALSE)
     }
-    mean_col <- integer(q)
+    # a coefficient is centred on the fixed effect of the same column, in the first term
+    # that has it; in later terms that column is a "shadow" (see the sampler's translation step)
+    mean_col <- shadow_col <- integer(q)
     for (k in seq_len(q)) {
       j <- match(cn[k], colnames(X))
-      if (!is.na(j) && !centred[j] && max(abs(X[, j] - Z[, k])) <= 1e-10 * max(1, abs(X[, j]))) {
-        mean_col[k] <- j
-        centred[j] <- TRUE
+      if (!is.na(j) && max(abs(X[, j] - Z[, k])) <= 1e-10 * max(1, abs(X[, j]))) {
+        if (centred[j]) {
+          shadow_col[k] <- j
+        } else {
+          mean_col[k] <- j
+          centred[j] <- TRUE
+        }
       }
     }
     out[[t]] <- list(
@@ -145,7 +151,8 @@ random_terms <- function(bars, frame, X) {
       group = as.integer(f),
       z = Z,
       cnms = cn,
-      mean_col = mean_col
+      mean_col = mean_col,
+      shadow_col = shadow_col
     )
   }
   out

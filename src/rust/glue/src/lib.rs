@@ -65,6 +65,11 @@ fn list_field(f: &Fields, name: &str) -> Result<List> {
     field(f, name)?.as_list().ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a list")))
 }
 
+/// 1-based column indices, 0 meaning none.
+fn columns(f: &Fields, name: &str) -> Result<Vec<Option<usize>>> {
+    Ok(ints(f, name)?.iter().map(|&c| if c > 0 { Some((c - 1) as usize) } else { None }).collect())
+}
+
 fn term_spec(t: Robj) -> Result<TermSpec> {
     let f = fields(t.as_list().ok_or_else(|| Error::Other("internal: a term must be a list".into()))?)?;
     let group = ints(&f, "group")?;
@@ -75,7 +80,8 @@ fn term_spec(t: Robj) -> Result<TermSpec> {
         n_groups: count(&f, "n_groups")?,
         group: group.iter().map(|&g| (g - 1) as usize).collect(),
         z: reals(&f, "z")?,
-        mean_col: ints(&f, "mean_col")?.iter().map(|&c| if c > 0 { Some((c - 1) as usize) } else { None }).collect(),
+        mean_col: columns(&f, "mean_col")?,
+        shadow_col: columns(&f, "shadow_col")?,
         cov_prior: match field(&f, "cov_type")?.as_str() {
             Some("half_t") => CovPrior::HuangWand { nu: real(&f, "cov_df")?, sd_scale: reals(&f, "cov_scale")? },
             Some("inv_wishart") => CovPrior::InvWishart { df: real(&f, "cov_df")?, scale: reals(&f, "cov_scale")? },

@@ -308,6 +308,8 @@ impl<'a> Chain<'a> {
             self.shift_fixef();
         }
 
+        self.translate_shadows();
+
         for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
             let q = t.q;
             let target = target_accept(q);
@@ -446,6 +448,37 @@ impl<'a> Chain<'a> {
             return Err("the sampler reached a non-finite state; check the data and prior scales".into());
         }
         Ok(())
+    }
+
+    /// Exact draws along the directions that leave eta unchanged: fixed effect c (with the
+    /// group coefficients centred on it) + delta and deviations b_{t,.,k} - delta, for every
+    /// non-centred component k whose column equals fixed column c. delta | rest is normal:
+    /// precision 1/sd_c^2 + m P_kk, mean ((mu_c - f_c)/sd_c^2 + (P sum_j b_j)_k) / precision.
+    fn translate_shadows(&mut self) {
+        let m = self.model;
+        for (ti, t) in m.terms.iter().enumerate() {
+            for k in 0..t.q {
+                let Some(c) = t.shadow_col[k] else { continue };
+                let q = t.q;
+                let s = &self.terms[ti];
+                let mut pb = 0.0;
+                for j in 0..t.m {
+                    for l in 0..q {
+                        pb += s.prec[k + l * q] * (s.beta[j * q + l] - s.theta[l]);
+                    }
+                }
+                let (mu, sd) = (m.fixef_mean[c], m.fixef_sd[c]);
+                let h = 1.0 / (sd * sd) + t.m as f64 * s.prec[k + k * q];
+                let mean = ((mu - self.fixef_value(c)) / (sd * sd) + pb) / h;
+                let delta = mean + std_normal(&mut self.rng) / h.sqrt();
+                self.f_new.iter_mut().for_each(|v| *v = 0.0);
+                self.f_old.iter_mut().for_each(|v| *v = 0.0);
+                self.f_new[c] = delta;
+                self.shift_fixef();
+                let s = &mut self.terms[ti];
+                s.beta.iter_mut().skip(k).step_by(q).for_each(|b| *b -= delta);
+            }
+        }
     }
 
     /// Writes the current state into row `k` of the column-major draws matrix.

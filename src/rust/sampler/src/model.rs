@@ -19,6 +19,11 @@ pub struct TermSpec {
     pub z: Vec<f64>,
     /// For each of the q columns, the fixed-effect column that is its mean, if any.
     pub mean_col: Vec<Option<usize>>,
+    /// For each of the q columns that is not centred, a fixed-effect column equal to it that
+    /// is centred in another term (e.g. the intercept of a second, crossed factor), if any:
+    /// the sampler then moves the two along the direction that leaves eta unchanged. Empty
+    /// means none.
+    pub shadow_col: Vec<Option<usize>>,
     /// Prior of Sigma.
     pub cov_prior: CovPrior,
 }
@@ -65,6 +70,7 @@ pub struct Term {
     /// Z_j' Z_j per group, q x q each (gaussian steps).
     pub ztz: Vec<f64>,
     pub mean_col: Vec<Option<usize>>,
+    pub shadow_col: Vec<Option<usize>>,
     pub cov_prior: CovPrior,
 }
 
@@ -175,6 +181,11 @@ impl Model {
             if !all_finite(&t.z) {
                 return Err(format!("random-effects term {name}: the design must be finite"));
             }
+            if !(t.shadow_col.is_empty() || t.shadow_col.len() == q)
+                || t.shadow_col.iter().zip(&t.mean_col).any(|(s, m)| s.is_some() && (m.is_some() || s.unwrap() >= p))
+            {
+                return Err(format!("random-effects term {name}: invalid shadow columns"));
+            }
             for mc in t.mean_col.iter().flatten() {
                 if *mc >= p || centred[*mc] {
                     return Err(format!("random-effects term {name}: invalid or repeated centring column"));
@@ -241,6 +252,7 @@ impl Model {
                 z,
                 ztz,
                 mean_col: t.mean_col.clone(),
+                shadow_col: if t.shadow_col.is_empty() { vec![None; q] } else { t.shadow_col.clone() },
                 cov_prior: t.cov_prior.clone(),
             });
         }

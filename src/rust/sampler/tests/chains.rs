@@ -48,6 +48,7 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
             group,
             z: xmat,
             mean_col: vec![Some(0), Some(1)],
+            shadow_col: vec![],
             cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.0, 2.0] },
         }],
         fixef_mean: vec![0.0, 0.0],

@@ -29,6 +29,7 @@ fn model(family: &str) -> Model {
             group: (0..n).map(|i| i / K).collect(),
             z: design,
             mean_col: vec![Some(0), Some(1)],
+            shadow_col: vec![],
             cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: A.to_vec() },
         }],
         fixef_mean: FIXEF_MEAN.to_vec(),
@@ -102,4 +103,44 @@ fn geweke_poisson() {
 #[test]
 fn geweke_binomial() {
     run("binomial", 103);
+}
+
+/// Crossed factors, (1 | g1) + (1 | g2): the intercept is centred in g1, and g2's intercept
+/// deviations move with it by the exact translation step.
+#[test]
+fn geweke_crossed_poisson() {
+    let (m1, m2, n) = (5, 4, 20);
+    let ones = vec![1.0; n];
+    let cov = || CovPrior::HuangWand { nu: 2.0, sd_scale: vec![0.5] };
+    let model = Model::new(ModelSpec {
+        family: "poisson".into(),
+        y: vec![0.0; n],
+        trials: vec![],
+        offset: vec![0.0; n],
+        x: ones.clone(),
+        p: 1,
+        terms: vec![
+            TermSpec { n_groups: m1, group: (0..n).map(|i| i % m1).collect(), z: ones.clone(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() },
+            TermSpec { n_groups: m2, group: (0..n).map(|i| i / m1).collect(), z: ones, mean_col: vec![None], shadow_col: vec![Some(0)], cov_prior: cov() },
+        ],
+        fixef_mean: vec![0.5],
+        fixef_sd: vec![0.4],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+    })
+    .unwrap();
+    let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], sigma: 1.0 };
+    let iter = 60_000;
+    let d = geweke(&model, &init, 104, 2_000, iter).unwrap();
+    let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
+    check("crossed fixef mean", col(0), 0.5);
+    check("crossed fixef variance", col(0).iter().map(|x| (x - 0.5).powi(2)).collect(), 0.16);
+    let p = 1.0 / 3f64.sqrt();
+    // columns: fixef, m1 + m2 b's, Sigma_g1, Sigma_g2
+    for (name, c) in [("g1", 1 + m1 + m2), ("g2", 2 + m1 + m2)] {
+        check(&format!("crossed P(sd_{name} < A)"), col(c).iter().map(|v| f64::from(u8::from(v.sqrt() < 0.5))).collect(), p);
+    }
+    // a g2 deviation is N(0, Sigma_g2)
+    let (b, s) = (col(1 + m1), col(2 + m1 + m2));
+    check("crossed g2 b/sd", (0..iter).map(|i| b[i] * b[i] / s[i]).collect(), 1.0);
 }

@@ -1,0 +1,25 @@
+# The simulated benchmark models (shared by bench/*.R). Each returns formula, data, family.
+`%||%` <- function(a, b) if (is.null(a)) b else a
+bench_models <- list(
+  poisson_100k = function() {
+    set.seed(20261124)
+    m <- 1000; n <- 100000
+    g <- sample.int(m, n, replace = TRUE)
+    x <- stats::rnorm(n)
+    L <- chol(matrix(c(0.25, 0.05, 0.05, 0.09), 2))
+    b <- matrix(stats::rnorm(2 * m), m) %*% L
+    eta <- 0.5 + b[g, 1] + (0.3 + b[g, 2]) * x
+    list(formula = y ~ x + (1 + x | g), family = poisson(),
+         data = data.frame(y = stats::rpois(n, exp(eta)), x = x, g = factor(g)))
+  },
+  bernoulli_50k_crossed = function() {
+    set.seed(20261125)
+    n <- 50000; m1 <- 500; m2 <- 100
+    g1 <- sample.int(m1, n, replace = TRUE); g2 <- sample.int(m2, n, replace = TRUE)
+    x <- stats::rnorm(n)
+    eta <- -0.3 + 0.6 * x + stats::rnorm(m1, 0, 0.7)[g1] + stats::rnorm(m2, 0, 0.4)[g2]
+    list(formula = y ~ x + (1 | g1) + (1 | g2), family = binomial(),
+         data = data.frame(y = stats::rbinom(n, 1, stats::plogis(eta)), x = x,
+                           g1 = factor(g1), g2 = factor(g2)))
+  }
+)
