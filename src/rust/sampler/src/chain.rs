@@ -74,10 +74,14 @@ fn initial_log_scale(_d: usize) -> f64 {
     0.0
 }
 
+/// With this many groups a covariance is well identified by the data: the shear moves, a
+/// full pass each, are skipped and scaling moves are done once per sweep.
+const MANY_GROUPS: usize = 200;
+
 /// Scaling moves per component and sweep: few groups make small variances poorly identified
 /// (funnels) and each move cheap; many groups make the funnel rare and each move a full pass.
 fn scaling_moves(m: usize) -> usize {
-    200usize.div_ceil(m.max(1)).clamp(1, 5)
+    MANY_GROUPS.div_ceil(m.max(1)).clamp(1, 5)
 }
 
 /// Ordered pairs (k, l), k != l, of a term's components: the shear moves.
@@ -184,7 +188,7 @@ impl<'a> Chain<'a> {
             terms,
             sigma2: init.sigma * init.sigma,
             eta: vec![0.0; model.n],
-            dz: vec![0.0; max_rows.max(model.n)],
+            dz: vec![0.0; max_rows.max(2 * model.n)],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
             metric: vec![0.0; qmax * qmax],
             y_sim: None,
@@ -417,7 +421,7 @@ impl<'a> Chain<'a> {
                         s.scale_steps[k] += gm * (mv.prob - 0.44);
                     }
                 }
-                for (k, l) in pairs(q) {
+                for (k, l) in pairs(q).filter(|_| t.m < MANY_GROUPS) {
                     let mv = steps::shear_component(
                         &mut self.rng,
                         fam,

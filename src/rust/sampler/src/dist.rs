@@ -40,16 +40,18 @@ pub fn positive_normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 
 /// Sigma ~ inverse-Wishart(nu, S), density proportional to
 /// |Sigma|^-(nu+q+1)/2 exp(-tr(S Sigma^-1)/2), mean S / (nu - q - 1).
 ///
-/// Draws the precision W ~ Wishart(nu, S^-1) by the Bartlett decomposition and returns
-/// (Sigma, Sigma^-1): both are needed and W is already the inverse.
-/// `s_inv_chol` is the lower Cholesky factor of S^-1. Returns None if the draw is not
-/// numerically positive definite (only possible with absurd scales).
+/// By the Bartlett decomposition the precision is W = L^-T A A' L^-1 ~ Wishart(nu, S^-1),
+/// with S = L L' and A lower triangular (A_ii^2 ~ chi^2(nu - i), A_ij ~ N(0, 1)), so
+/// Sigma = (L A^-T)(L A^-T)' and Sigma^-1 = (L^-T A)(L^-T A)'. Only triangular solves are
+/// needed: S is never inverted, which keeps ill-conditioned scales (tiny prior scale,
+/// nearly collinear group effects) from failing. `s_chol` is L. Returns (Sigma, Sigma^-1),
+/// or None if a draw is not finite.
 pub fn inv_wishart<R: Rng + ?Sized>(
     rng: &mut R,
     nu: f64,
-    s_inv_chol: &DMatrix<f64>,
+    s_chol: &DMatrix<f64>,
 ) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
-    let q = s_inv_chol.nrows();
+    let q = s_chol.nrows();
     let mut a = DMatrix::<f64>::zeros(q, q);
     for i in 0..q {
         let chi = ChiSquared::new(nu - i as f64).ok()?;
@@ -58,11 +60,14 @@ pub fn inv_wishart<R: Rng + ?Sized>(
             a[(i, j)] = std_normal(rng);
         }
     }
-    let la = s_inv_chol * a;
-    let w = &la * la.transpose();
-    let sigma = w.clone().cholesky()?.inverse();
-    if sigma.iter().all(|v| v.is_finite()) {
-        Some((sigma, w))
+    // C = L A^-T solves C A' = L, i.e. A C' = L'
+    let ct = a.solve_lower_triangular(&s_chol.transpose())?;
+    let sigma = ct.transpose() * &ct;
+    // D = L^-T A solves L' D = A
+    let d = s_chol.transpose().solve_upper_triangular(&a)?;
+    let prec = &d * d.transpose();
+    if sigma.iter().chain(prec.iter()).all(|v| v.is_finite()) {
+        Some((sigma, prec))
     } else {
         None
     }
@@ -79,7 +84,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let s = DMatrix::from_row_slice(2, 2, &[2.0, 0.6, 0.6, 1.0]);
         let nu = 9.0;
-        let l = s.clone().cholesky().unwrap().inverse().cholesky().unwrap().l();
+        let l = s.clone().cholesky().unwrap().l();
         let n = 40_000;
         let mut mean = DMatrix::<f64>::zeros(2, 2);
         let mut sq = DMatrix::<f64>::zeros(2, 2);

@@ -13,6 +13,10 @@ pub trait Family: Send + Sync {
     fn loglik(&self, y: f64, n: f64, eta: f64, disp: f64) -> f64;
     /// d loglik / d eta (the score), for Langevin proposals.
     fn score(&self, y: f64, n: f64, eta: f64, disp: f64) -> f64;
+    /// (loglik, score) together: one transcendental evaluation where the family allows.
+    fn loglik_score(&self, y: f64, n: f64, eta: f64, disp: f64) -> (f64, f64) {
+        (self.loglik(y, n, eta, disp), self.score(y, n, eta, disp))
+    }
     /// Fisher information of eta: -E[d^2 loglik / d eta^2].
     fn weight(&self, n: f64, eta: f64, disp: f64) -> f64;
     /// True when the model is conditionally normal-linear, so every step can be Gibbs.
@@ -57,6 +61,10 @@ impl Family for Poisson {
     fn score(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> f64 {
         y - eta.exp()
     }
+    fn loglik_score(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> (f64, f64) {
+        let mu = eta.exp();
+        (y * eta - mu, y - mu)
+    }
     fn weight(&self, _n: f64, eta: f64, _disp: f64) -> f64 {
         eta.exp()
     }
@@ -81,6 +89,12 @@ impl Family for Binomial {
     }
     fn score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> f64 {
         y - n / (1.0 + (-eta).exp())
+    }
+    fn loglik_score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> (f64, f64) {
+        // t = exp(-|eta|) gives both log(1 + e^eta) and p without overflow
+        let t = (-eta.abs()).exp();
+        let (l1pe, p) = if eta > 0.0 { (eta + t.ln_1p(), 1.0 / (1.0 + t)) } else { (t.ln_1p(), t / (1.0 + t)) };
+        (y * eta - n * l1pe, y - n * p)
     }
     fn weight(&self, n: f64, eta: f64, _disp: f64) -> f64 {
         let p = 1.0 / (1.0 + (-eta).exp());
@@ -129,6 +143,18 @@ mod tests {
                 let h = 1e-6;
                 let num = (f.loglik(3.0, 7.0, eta + h, 2.0) - f.loglik(3.0, 7.0, eta - h, 2.0)) / (2.0 * h);
                 assert!((num - f.score(3.0, 7.0, eta, 2.0)).abs() < 1e-6 * (1.0 + num.abs()), "{}", f.name());
+            }
+        }
+    }
+
+    #[test]
+    fn loglik_score_matches_separate_evaluations() {
+        let fams: [&dyn Family; 3] = [&Gaussian, &Poisson, &Binomial];
+        for f in fams {
+            for &eta in &[-40.0, -2.0, 0.0, 0.3, 1.5, 40.0] {
+                let (l, s) = f.loglik_score(3.0, 7.0, eta, 2.0);
+                assert!((l - f.loglik(3.0, 7.0, eta, 2.0)).abs() <= 1e-12 * (1.0 + l.abs()), "{}", f.name());
+                assert!((s - f.score(3.0, 7.0, eta, 2.0)).abs() <= 1e-12 * (1.0 + s.abs()), "{}", f.name());
             }
         }
     }

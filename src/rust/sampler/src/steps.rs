@@ -126,9 +126,8 @@ pub fn mh_group<R: Rng + ?Sized>(
     grad.iter_mut().for_each(|v| *v = -*v);
     let mut ll_old = 0.0;
     for (k, &i) in g.rows.iter().enumerate() {
-        let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
-        ll_old += fam.loglik(y, n, e, 1.0);
-        let sc = fam.score(y, n, e, 1.0);
+        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i], 1.0);
+        ll_old += ll;
         for (gv, zv) in grad.iter_mut().zip(&g.z[k * q..(k + 1) * q]) {
             *gv += sc * zv;
         }
@@ -146,9 +145,8 @@ pub fn mh_group<R: Rng + ?Sized>(
         let zr = &g.z[k * q..(k + 1) * q];
         let d = dot(zr, delta);
         dz[k] = d;
-        let (y, n, e) = (resp.y[i], resp.trials[i], eta[i] + d);
-        ll_new += fam.loglik(y, n, e, 1.0);
-        let sc = fam.score(y, n, e, 1.0);
+        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i] + d, 1.0);
+        ll_new += ll;
         for (gv, zv) in gnew.iter_mut().zip(zr) {
             *gv += sc * zv;
         }
@@ -312,8 +310,7 @@ pub fn draw_sigma<R: Rng + ?Sized>(
             }
         }
     }
-    let s_inv_chol = s.cholesky()?.inverse().cholesky()?.l();
-    inv_wishart(rng, prior_df + m as f64, &s_inv_chol)
+    inv_wishart(rng, prior_df + m as f64, &s.cholesky()?.l())
 }
 
 /// Parameter-expansion move for component `k` of a term: scales every group's deviation
@@ -664,7 +661,7 @@ pub fn gibbs_block<R: Rng + ?Sized>(rng: &mut R, a: Block, y: &[f64], eta: &mut 
 }
 
 /// Block Metropolis step with a preconditioned Langevin proposal (see `mh_group`).
-/// `dz` needs n slots, `work` 7pa.
+/// `dz` needs 2n slots, `work` 7pa.
 #[allow(clippy::too_many_arguments)]
 pub fn mh_block<R: Rng + ?Sized>(
     rng: &mut R,
@@ -687,21 +684,24 @@ pub fn mh_block<R: Rng + ?Sized>(
     let (tmp, out) = rest.split_at_mut(pa);
     let lv = Langevin { l: prop_chol, q: pa, s: scale.min(1.0) };
     // score at the current eta, then X' score plus the prior's gradient
+    let (dz, score) = dz.split_at_mut(n);
     let mut ll_old = 0.0;
     for i in 0..n {
-        let (y, t, e) = (resp.y[i], resp.trials[i], eta[i]);
-        ll_old += fam.loglik(y, t, e, 1.0);
-        dz[i] = fam.score(y, t, e, 1.0);
+        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i], 1.0);
+        ll_old += ll;
+        score[i] = sc;
     }
-    a.gradient(&dz[..n], alpha, grad);
+    a.gradient(score, alpha, grad);
     lv.drift(grad);
     let log_q_fwd = lv.propose(rng, grad, delta);
-    dz[..n].iter_mut().for_each(|v| *v = 0.0);
-    a.shift_eta(&mut dz[..n], delta);
+    dz.iter_mut().for_each(|v| *v = 0.0);
+    a.shift_eta(dz, delta);
+    // likelihood and score at the proposal in one pass
     let mut ll_new = 0.0;
     for i in 0..n {
-        let (y, t, e) = (resp.y[i], resp.trials[i], eta[i] + dz[i]);
-        ll_new += fam.loglik(y, t, e, 1.0);
+        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i] + dz[i], 1.0);
+        ll_new += ll;
+        score[i] = sc;
     }
     for c in 0..pa {
         prop[c] = alpha[c] + delta[c];
@@ -710,24 +710,16 @@ pub fn mh_block<R: Rng + ?Sized>(
     if !log_ratio.is_finite() {
         return Move { accepted: false, prob: 0.0 };
     }
-    // the reverse proposal needs the score at the proposal; dz becomes it row by row
-    for i in 0..n {
-        let d = dz[i];
-        dz[i] = fam.score(resp.y[i], resp.trials[i], eta[i] + d, 1.0);
-        eta[i] += d; // tentatively moved; undone below on rejection
-    }
-    a.gradient(&dz[..n], &prop[..pa], gnew);
+    a.gradient(score, &prop[..pa], gnew);
     lv.drift(gnew);
     let log_ratio = log_ratio + lv.log_q_back(delta, gnew, tmp, out) - log_q_fwd;
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        alpha.copy_from_slice(&prop[..pa]);
-    } else {
-        for v in delta.iter_mut() {
-            *v = -*v;
+        for (e, d) in eta.iter_mut().zip(dz.iter()) {
+            *e += d;
         }
-        a.shift_eta(eta, delta);
+        alpha.copy_from_slice(&prop[..pa]);
     }
     Move { accepted, prob }
 }
@@ -1178,7 +1170,7 @@ mod tests {
         assert!(block_curvature(&fam, a2, &trials, &eta2, &mut chol));
         assert!((chol[0] * chol[0] - 1.0 / pv).abs() < 1e-9);
         let mut alpha2 = [0.0];
-        let (mut dz, mut w2) = (vec![0.0; 5], [0.0; 7]);
+        let (mut dz, mut w2) = (vec![0.0; 10], [0.0; 7]);
         let mut draws = Vec::new();
         for it in 0..200_000 {
             mh_block(&mut rng, &fam, a2, Response { y: &ys, trials: &trials }, &mut eta2, &mut alpha2, &chol, 1.5, &mut dz, &mut w2);
