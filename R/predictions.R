@@ -208,6 +208,7 @@ loo.bglmm <- function(x, ..., cores = getOption("mc.cores", 1), save_psis = FALS
   }
   out <- loo::loo(ll, r_eff = r_eff, cores = cores, save_psis = save_psis)
   attr(out, "model_name") <- deparse(substitute(x))
+  attr(out, "yhash") <- hash_y(x)
   out
 }
 
@@ -218,7 +219,17 @@ loo.bglmm <- function(x, ..., cores = getOption("mc.cores", 1), save_psis = FALS
 waic.bglmm <- function(x, ...) {
   out <- loo::waic(log_lik.bglmm(x))
   attr(out, "model_name") <- deparse(substitute(x))
+  attr(out, "yhash") <- hash_y(x)
   out
+}
+
+# Hash of the response as rstanarm computes it (when digest is installed), so that
+# loo_compare() can check that fits of bglmm and rstanarm have the same data.
+hash_y <- function(x) {
+  if (!requireNamespace("digest", quietly = TRUE)) return(NULL)
+  y <- stats::model.response(x$frame)
+  attributes(y) <- NULL
+  digest::sha1(x = y)
 }
 
 #' @rdname bglmm-loo
