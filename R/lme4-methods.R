@@ -91,6 +91,7 @@ ranef.bglmm <- function(object, ...) {
 }
 
 #' @rdname bglmm-extractors
+#' @importFrom stats coef
 #' @export
 coef.bglmm <- function(object, summary = TRUE, ...) {
   if (!length(object$re)) return(fixef.bglmm(object))
@@ -152,6 +153,7 @@ sigma.bglmm <- function(object, ...) {
 }
 
 #' @rdname bglmm-extractors
+#' @importFrom stats vcov
 #' @export
 vcov.bglmm <- function(object, correlation = FALSE, ...) {
   v <- stats::cov(as.matrix.bglmm(object, pars = colnames(object$X)))
@@ -159,14 +161,17 @@ vcov.bglmm <- function(object, correlation = FALSE, ...) {
 }
 
 #' @rdname bglmm-extractors
+#' @importFrom stats formula
 #' @export
 formula.bglmm <- function(x, ...) x$formula_input %||% x$formula
 
 #' @rdname bglmm-extractors
+#' @importFrom stats family
 #' @export
 family.bglmm <- function(object, ...) object$family
 
 #' @rdname bglmm-extractors
+#' @importFrom stats fitted
 #' @export
 fitted.bglmm <- function(object, ...) {
   f <- colMeans(posterior_epred.bglmm(object))
@@ -175,6 +180,7 @@ fitted.bglmm <- function(object, ...) {
 }
 
 #' @rdname bglmm-extractors
+#' @importFrom stats residuals
 #' @export
 residuals.bglmm <- function(object, ...) {
   y <- if (object$family$family == "binomial") object$y / object$trials else object$y

@@ -113,6 +113,7 @@ posterior_predict.bglmm <- function(object, newdata = NULL, draws = NULL, re.for
 }
 
 #' @rdname bglmm-predictions
+#' @importFrom stats predict
 #' @export
 predict.bglmm <- function(object, newdata = NULL, type = c("link", "response"), re.form = NULL,
                           allow_new_levels = FALSE, offset = NULL, se.fit = FALSE, seed = NULL,
