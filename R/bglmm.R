@@ -105,7 +105,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
   structure(
     list(
-      call = call, formula = md$formula, family = family, draws = draws,
+      call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
       prior = pr, frame = md$frame, fixed_terms = md$fixed_terms,
       X = md$X, y = md$y, trials = md$trials, offset = md$offset,
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),

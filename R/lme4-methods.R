@@ -1,0 +1,217 @@
+# lme4/rstanarm-style extractors for "bglmm" fits: fixef, ranef, coef, VarCorr, sigma,
+# vcov, formula, family, fitted, residuals (update works through stats::update).
+
+#' Point estimates and extractors as in lme4 and rstanarm
+#'
+#' The extractors that lme4 and rstanarm users reach for, with rstanarm's meaning:
+#' \itemize{
+#'   \item \code{fixef}: posterior medians of the fixed effects (named vector).
+#'   \item \code{ranef}: posterior medians of the group effects \code{b}, the deviations of
+#'     each group's coefficients from the fixed effects; a list with one data frame per
+#'     grouping factor (rows = levels, columns = coefficients), of class \code{"ranef.mer"}
+#'     as in lme4. Two terms with the same grouping factor, as from \code{(x || g)}, share
+#'     one data frame.
+#'   \item \code{coef}: group-level coefficients, \code{fixef + ranef} for every level (a
+#'     coefficient without a fixed counterpart is its \code{ranef} alone), of class
+#'     \code{"coef.mer"}. With \code{summary = FALSE} it returns, per grouping factor, an
+#'     array draws x levels x coefficients of the per-draw sums (fixed effect draw plus group
+#'     effect draw).
+#'   \item \code{VarCorr}: an lme4 \code{"VarCorr.merMod"} object built from the posterior
+#'     means of the covariance matrices \code{Sigma} (and of \code{sigma} for the gaussian
+#'     family), as rstanarm does; \code{print} and \code{as.data.frame} work as in lme4.
+#'   \item \code{sigma}: posterior median of the residual sd (gaussian); 1 for poisson and
+#'     binomial, as in lme4 and rstanarm.
+#'   \item \code{vcov}: posterior covariance (or correlation) matrix of the fixed effects.
+#'   \item \code{formula}: the formula as given to [bglmm()]; \code{family}: the family
+#'     object.
+#'   \item \code{fitted}: posterior mean of [posterior_epred()][posterior_epred.bglmm] for
+#'     the data of the fit (the mean for gaussian and poisson, the success probability for
+#'     binomial, as in rstanarm).
+#'   \item \code{residuals}: response residuals, observed minus fitted (for binomial the
+#'     observed proportion of successes minus the fitted probability).
+#'   \item \code{update}: [stats::update()] refits with changed arguments, e.g.
+#'     \code{update(fit, iter = 500)} or \code{update(fit, . ~ . - brood)}.
+#' }
+#' \code{fixef}, \code{ranef} and \code{VarCorr} are the nlme generics (which lme4 and
+#' rstanarm also export), so loading those packages beside bglmm masks nothing.
+#'
+#' @param object,x A [bglmm()] fit.
+#' @param summary For \code{coef}: \code{TRUE} (default) for point estimates as in lme4 and
+#'   rstanarm, \code{FALSE} for per-draw arrays.
+#' @param correlation For \code{vcov}: return the correlation matrix instead.
+#' @param sigma Unused (for compatibility with the generic).
+#' @param ... Unused.
+#' @return See Details.
+#' @name bglmm-extractors
+#' @examples
+#' fit <- bglmm(live ~ conc + brood + (1 | flea), data = nitrofen, family = poisson,
+#'              chains = 2, iter = 400, refresh = 0, seed = 1)
+#' fixef(fit)
+#' head(ranef(fit)$flea)
+#' head(coef(fit)$flea)
+#' VarCorr(fit)
+#' sigma(fit)
+#' vcov(fit)
+#' formula(fit)
+#' family(fit)
+#' head(fitted(fit))
+#' head(residuals(fit))
+#' fit2 <- update(fit, . ~ . - brood)
+#' formula(fit2)
+NULL
+
+#' @rdname bglmm-extractors
+#' @importFrom nlme fixef
+#' @method fixef bglmm
+#' @export
+fixef.bglmm <- function(object, ...) {
+  m <- as.matrix.bglmm(object, pars = colnames(object$X))
+  stats::setNames(apply(m, 2, stats::median), colnames(object$X))
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom nlme ranef
+#' @method ranef bglmm
+#' @export
+ranef.bglmm <- function(object, ...) {
+  if (!length(object$re)) stop("The model has no group-level (random) effects.", call. = FALSE)
+  m <- as.matrix.bglmm(object, regex_pars = "^b\\[")
+  med <- apply(m, 2, stats::median)
+  out <- lapply(re_by_group(object), function(terms) {
+    levs <- terms[[1]]$levels
+    cols <- list()
+    for (r in terms) {
+      for (cn in r$cnms) cols[[cn]] <- unname(med[b_names(r, cn)])
+    }
+    df <- as.data.frame(cols, check.names = FALSE)
+    rownames(df) <- levs
+    df
+  })
+  structure(out, class = "ranef.mer")
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom stats coef
+#' @export
+coef.bglmm <- function(object, summary = TRUE, ...) {
+  if (!length(object$re)) return(fixef.bglmm(object))
+  if (isTRUE(summary)) {
+    fe <- fixef.bglmm(object)
+    re <- ranef.bglmm(object)
+    out <- lapply(re, function(df) {
+      for (cn in intersect(colnames(df), names(fe))) df[[cn]] <- df[[cn]] + fe[[cn]]
+      rest <- setdiff(names(fe), colnames(df))
+      if (length(rest)) {
+        fx <- as.data.frame(as.list(fe[rest]), check.names = FALSE)[rep(1L, nrow(df)), , drop = FALSE]
+        rownames(fx) <- rownames(df)
+        df <- cbind(df, fx)
+        df <- df[, c(intersect(names(fe), colnames(df)), setdiff(colnames(df), names(fe))), drop = FALSE]
+      }
+      df
+    })
+    return(structure(out, class = "coef.mer"))
+  }
+  m <- as.matrix.bglmm(object)
+  lapply(re_by_group(object), function(terms) {
+    levs <- terms[[1]]$levels
+    cns <- unlist(lapply(terms, function(r) r$cnms))
+    a <- array(NA_real_, c(nrow(m), length(levs), length(cns)),
+               dimnames = list(draw = NULL, level = levs, coefficient = cns))
+    for (r in terms) {
+      for (cn in r$cnms) {
+        fx <- if (cn %in% colnames(object$X)) m[, cn] else 0
+        a[, , cn] <- m[, b_names(r, cn), drop = FALSE] + fx
+      }
+    }
+    a
+  })
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom nlme VarCorr
+#' @method VarCorr bglmm
+#' @export
+VarCorr.bglmm <- function(x, sigma = 1, ...) {
+  m <- as.matrix.bglmm(x)
+  use_sc <- "sigma" %in% colnames(m)
+  ans <- lapply(x$re, function(r) {
+    S <- colMeans(m[, sigma_names_matrix(r), drop = FALSE])
+    S <- matrix(S, length(r$cnms), length(r$cnms), dimnames = list(r$cnms, r$cnms))
+    structure(S, stddev = sqrt(diag(S)), correlation = stats::cov2cor(S))
+  })
+  names(ans) <- vapply(x$re, function(r) r$group_name, "")
+  structure(ans, sc = if (use_sc) mean(m[, "sigma"]) else 1, useSc = use_sc,
+            class = "VarCorr.merMod")
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom stats sigma
+#' @export
+sigma.bglmm <- function(object, ...) {
+  if (object$family$family != "gaussian") return(1)
+  stats::median(object$draws[, , "sigma"])
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom stats vcov
+#' @export
+vcov.bglmm <- function(object, correlation = FALSE, ...) {
+  v <- stats::cov(as.matrix.bglmm(object, pars = colnames(object$X)))
+  if (correlation) stats::cov2cor(v) else v
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom stats formula
+#' @export
+formula.bglmm <- function(x, ...) x$formula_input %||% x$formula
+
+#' @rdname bglmm-extractors
+#' @importFrom stats family
+#' @export
+family.bglmm <- function(object, ...) object$family
+
+#' @rdname bglmm-extractors
+#' @importFrom stats fitted
+#' @export
+fitted.bglmm <- function(object, ...) {
+  f <- colMeans(posterior_epred.bglmm(object))
+  names(f) <- rownames(object$frame)
+  f
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom stats residuals
+#' @export
+residuals.bglmm <- function(object, ...) {
+  y <- if (object$family$family == "binomial") object$y / object$trials else object$y
+  r <- y - fitted.bglmm(object)
+  names(r) <- rownames(object$frame)
+  r
+}
+
+# Random-effects terms grouped by grouping factor (terms from `||` share one factor).
+re_by_group <- function(object) {
+  g <- vapply(object$re, function(r) r$group_name, "")
+  lapply(split(object$re, factor(g, levels = unique(g))), unname)
+}
+
+# Parameter names of one term's group effects for coefficient cn, in level order.
+b_names <- function(r, cn) paste0("b[", cn, " ", r$group_name, ":", r$levels, "]")
+
+# q x q matrix of Sigma parameter names of one term (symmetric; lower triangle stored).
+sigma_names_matrix <- function(r) {
+  q <- length(r$cnms)
+  nm <- matrix("", q, q)
+  for (j in seq_len(q)) for (i in j:q) {
+    nm[i, j] <- nm[j, i] <- paste0("Sigma[", r$group_name, ":", r$cnms[i], ",", r$cnms[j], "]")
+  }
+  nm
+}
+
+#' @importFrom nlme fixef ranef VarCorr
+#' @export
+nlme::fixef
+#' @export
+nlme::ranef
+#' @export
+nlme::VarCorr
