@@ -5,6 +5,7 @@
 #   make demo     install, then fit the three course models and print their summaries
 #   make test     cargo test of the sampler crate, then R CMD check (runs the testthat tests)
 #   make check    R CMD check only
+#   make bench    install, then time the sampler on the large simulated models (bench/)
 #   make clean    remove build outputs
 #
 # Optional variables: LIB=/path/to/library installs there instead of the default site
@@ -39,7 +40,7 @@ LIB ?=
 INSTALL_LIB := $(if $(LIB),-l $(LIB),)
 RUN_LIBS := $(if $(LIB),R_LIBS=$(LIB)$${R_LIBS:+:$$R_LIBS},)
 
-.PHONY: help deps install demo test cargo-test check build clean
+.PHONY: help deps install demo test cargo-test check build clean bench
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -128,3 +129,6 @@ check: build
 
 clean:
 	rm -rf src/rust/target src/*.o src/*.so src/*.dll $(PKG).Rcheck $(PKG)_*.tar.gz
+
+bench: install
+	$(RUN_LIBS) Rscript -e 'source("bench/models.R"); source("bench/speed.R")'

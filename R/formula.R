@@ -133,6 +133,13 @@ random_terms <- function(bars, frame, X) {
     }
     # a coefficient is centred on the fixed effect of the same column, in the first term
     # that has it; in later terms that column is a "shadow" (see the sampler's translation step)
+    if (nlevels(f) <= q) {
+      warning(sprintf(paste0("The grouping factor '%s' has %d levels for %d random coefficients: ",
+                             "their covariance is informed mostly by its prior. Consider fewer random ",
+                             "coefficients or (x || %s)."),
+                      names(rt$flist)[assign[t]], nlevels(f), q, names(rt$flist)[assign[t]]),
+              call. = FALSE)
+    }
     mean_col <- shadow_col <- integer(q)
     for (k in seq_len(q)) {
       j <- match(cn[k], colnames(X))

@@ -1,5 +1,4 @@
 # The simulated benchmark models (shared by bench/*.R). Each returns formula, data, family.
-`%||%` <- function(a, b) if (is.null(a)) b else a
 bench_models <- list(
   poisson_100k = function() {
     set.seed(20261124)

@@ -1,7 +1,8 @@
 # Speed of bglmm's sampler alone: nanoseconds per observation per iteration, one chain on
-# one core, on the large simulated models of bench/RESULTS.md. Run: Rscript bench/speed.R
+# one core, on the large simulated models of bench/models.R. Run from the top folder:
+# Rscript bench/speed.R (or make bench); results are kept in bench/RESULTS.md.
 suppressPackageStartupMessages(library(bglmm))
-source(file.path(dirname(sys.frame(1)$ofile %||% "bench/speed.R"), "models.R"))
+if (!exists("bench_models")) source("bench/models.R")
 rows <- lapply(names(bench_models), function(nm) {
   m <- bench_models[[nm]]()
   fit <- bglmm(m$formula, data = m$data, family = m$family, chains = 1, cores = 1,

@@ -150,3 +150,12 @@ test_that("rows with NA are dropped with a message saying how many", {
   d$y <- NA_real_
   expect_error(suppressMessages(ef(y ~ x, d)), "No rows are left")
 })
+
+test_that("more random coefficients than groups gives a warning naming the factor", {
+  set.seed(3)
+  d <- data.frame(y = rnorm(30), x = rnorm(30), z = rnorm(30), g = factor(rep(1:3, 10)))
+  expect_warning(
+    bglmm(y ~ x + z + (1 + x + z | g), d, chains = 1, iter = 100, refresh = 0, seed = 1),
+    "'g' has 3 levels for 3 random coefficients"
+  )
+})
