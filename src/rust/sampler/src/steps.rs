@@ -313,6 +313,64 @@ pub fn draw_sigma<R: Rng + ?Sized>(
     inv_wishart(rng, prior_df + m as f64, &s.cholesky()?.l())
 }
 
+/// Along the direction that moves component k of every group by `factor` times its
+/// deviation in component `src` (d_i = (beta_{j,src} - theta_src) z_ik): the change of eta
+/// per position of the term's rows into `dz`, and the change of the log-likelihood.
+#[allow(clippy::too_many_arguments)]
+fn direction_loglik(
+    fam: &dyn Family,
+    resp: Response,
+    eta: &[f64],
+    term: &crate::model::Term,
+    (k, src): (usize, usize),
+    factor: f64,
+    beta: &[f64],
+    theta: &[f64],
+    dz: &mut [f64],
+) -> f64 {
+    let q = term.q;
+    let mut d_ll = 0.0;
+    for j in 0..term.m {
+        let shift = factor * (beta[j * q + src] - theta[src]);
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            let i = term.rows[pos];
+            let d = shift * term.z[pos * q + k];
+            dz[pos] = d;
+            let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
+            d_ll += fam.loglik(y, n, e + d, 1.0) - fam.loglik(y, n, e, 1.0);
+        }
+    }
+    d_ll
+}
+
+/// For the gaussian Gibbs versions: D = sum d_i^2 and R = sum (y_i - eta_i) d_i along the
+/// same direction with factor 1.
+fn direction_moments(y: &[f64], eta: &[f64], term: &crate::model::Term, (k, src): (usize, usize), beta: &[f64], theta: &[f64]) -> (f64, f64) {
+    let q = term.q;
+    let (mut d2, mut rd) = (0.0, 0.0);
+    for j in 0..term.m {
+        let b = beta[j * q + src] - theta[src];
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            let i = term.rows[pos];
+            let d = b * term.z[pos * q + k];
+            d2 += d * d;
+            rd += (y[i] - eta[i]) * d;
+        }
+    }
+    (d2, rd)
+}
+
+/// eta changes along that direction with `factor`, into `dz`.
+fn direction_shift(term: &crate::model::Term, (k, src): (usize, usize), factor: f64, beta: &[f64], theta: &[f64], dz: &mut [f64]) {
+    let q = term.q;
+    for j in 0..term.m {
+        let shift = factor * (beta[j * q + src] - theta[src]);
+        for pos in term.ptr[j]..term.ptr[j + 1] {
+            dz[pos] = shift * term.z[pos * q + k];
+        }
+    }
+}
+
 /// Parameter-expansion move for component `k` of a term: scales every group's deviation
 /// b_jk = beta_jk - theta_k and row/column k of Sigma by the same lambda (log lambda ~
 /// N(0, step^2)). Gibbs steps for beta | Sigma and Sigma | beta move each other slowly when a
@@ -345,17 +403,7 @@ pub fn scale_component<R: Rng + ?Sized>(
     let q = term.q;
     let log_lambda = step * std_normal(rng);
     let lambda = log_lambda.exp();
-    let mut d_ll = 0.0;
-    for j in 0..term.m {
-        let shift = (lambda - 1.0) * (beta[j * q + k] - theta[k]);
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            let i = term.rows[pos];
-            let d = shift * term.z[pos * q + k];
-            dz[pos] = d;
-            let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
-            d_ll += fam.loglik(y, n, e + d, 1.0) - fam.loglik(y, n, e, 1.0);
-        }
-    }
+    let d_ll = direction_loglik(fam, resp, eta, term, (k, k), lambda - 1.0, beta, theta, dz);
     let log_ratio = match &hw {
         Some((a, a_scale)) => d_ll + log_lambda - (lambda * lambda - 1.0) / (a_scale * a_scale * **a),
         None => {
@@ -425,25 +473,11 @@ pub fn gibbs_scale_component<R: Rng + ?Sized>(
     dz: &mut [f64],
 ) {
     let q = term.q;
-    let (mut d2, mut rd) = (0.0, 0.0);
-    for j in 0..term.m {
-        let b = beta[j * q + k] - theta[k];
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            let i = term.rows[pos];
-            let d = b * term.z[pos * q + k];
-            d2 += d * d;
-            rd += (y[i] - eta[i]) * d;
-        }
-    }
+    let (d2, rd) = direction_moments(y, eta, term, (k, k), beta, theta);
     let prec_l = d2 / sigma2 + 2.0 / (a_scale * a_scale * *a);
     let mean = (d2 + rd) / sigma2 / prec_l;
     let lambda = crate::dist::positive_normal(rng, mean, prec_l.sqrt().recip());
-    for j in 0..term.m {
-        let shift = (lambda - 1.0) * (beta[j * q + k] - theta[k]);
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            dz[pos] = shift * term.z[pos * q + k];
-        }
-    }
+    direction_shift(term, (k, k), lambda - 1.0, beta, theta, dz);
     apply_scale(term, k, lambda, eta, beta, theta, sigma, prec, dz);
     *a /= lambda * lambda;
     iw_scale[k + k * q] *= lambda * lambda;
@@ -473,17 +507,7 @@ pub fn shear_component<R: Rng + ?Sized>(
 ) -> Move {
     let q = term.q;
     let c = step * std_normal(rng);
-    let mut d_ll = 0.0;
-    for j in 0..term.m {
-        let shift = c * (beta[j * q + l] - theta[l]);
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            let i = term.rows[pos];
-            let d = shift * term.z[pos * q + k];
-            dz[pos] = d;
-            let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
-            d_ll += fam.loglik(y, n, e + d, 1.0) - fam.loglik(y, n, e, 1.0);
-        }
-    }
+    let d_ll = direction_loglik(fam, resp, eta, term, (k, l), c, beta, theta, dz);
     let (lin, quad) = shear_trace_terms(prec, iw_scale, q, k, l);
     let log_ratio = d_ll - 0.5 * (-2.0 * c * lin + c * c * quad);
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
@@ -548,25 +572,11 @@ pub fn gibbs_shear_component<R: Rng + ?Sized>(
     dz: &mut [f64],
 ) {
     let q = term.q;
-    let (mut d2, mut rd) = (0.0, 0.0);
-    for j in 0..term.m {
-        let b = beta[j * q + l] - theta[l];
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            let i = term.rows[pos];
-            let d = b * term.z[pos * q + k];
-            d2 += d * d;
-            rd += (y[i] - eta[i]) * d;
-        }
-    }
+    let (d2, rd) = direction_moments(y, eta, term, (k, l), beta, theta);
     let (lin, quad) = shear_trace_terms(prec, iw_scale, q, k, l);
     let h = d2 / sigma2 + quad;
     let c = (rd / sigma2 + lin) / h + std_normal(rng) / h.sqrt();
-    for j in 0..term.m {
-        let shift = c * (beta[j * q + l] - theta[l]);
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            dz[pos] = shift * term.z[pos * q + k];
-        }
-    }
+    direction_shift(term, (k, l), c, beta, theta, dz);
     apply_shear(term, (k, l), c, eta, beta, theta, sigma, prec, dz);
 }
 
