@@ -65,9 +65,7 @@ struct TermState {
 
 /// Target acceptance of the Langevin steps (near MALA's optimum of 0.57); where the target is
 /// met at the largest step (s = 1, independent Laplace draws) the step stays there.
-fn target_accept(_d: usize) -> f64 {
-    0.6
-}
+const TARGET_ACCEPT: f64 = 0.6;
 
 /// Starting log step size: the full Laplace step.
 fn initial_log_scale(_d: usize) -> f64 {
@@ -306,7 +304,7 @@ impl<'a> Chain<'a> {
                 );
                 self.fix_accepted += usize::from(mv.accepted);
                 if let Some(g) = adapt {
-                    adapt_log_scale(&mut self.fix_log_scale, g, mv.prob, target_accept(m.p));
+                    adapt_log_scale(&mut self.fix_log_scale, g, mv.prob, TARGET_ACCEPT);
                 }
             }
             self.shift_fixef();
@@ -316,7 +314,6 @@ impl<'a> Chain<'a> {
 
         for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
             let q = t.q;
-            let target = target_accept(q);
             for j in 0..t.m {
                 let g = group(t, j);
                 let beta = &mut s.beta[j * q..(j + 1) * q];
@@ -341,7 +338,7 @@ impl<'a> Chain<'a> {
                     );
                     s.accepted += usize::from(mv.accepted);
                     if let Some(gm) = adapt {
-                        adapt_log_scale(&mut s.log_scale[j], gm, mv.prob, target);
+                        adapt_log_scale(&mut s.log_scale[j], gm, mv.prob, TARGET_ACCEPT);
                     }
                 }
             }

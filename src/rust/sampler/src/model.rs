@@ -298,11 +298,6 @@ impl Model {
         })
     }
 
-    /// Number of columns in alpha.
-    pub fn pa(&self) -> usize {
-        self.alpha_cols.len()
-    }
-
     /// Number of values in one kept draw: fixed effects, group coefficients (as deviations
     /// from theta), sigma (gaussian), and the lower triangle of each Sigma.
     pub fn n_params(&self) -> usize {
