@@ -29,6 +29,9 @@
 #' @param iter Iterations per chain, warmup included.
 #' @param warmup Warmup iterations per chain (adaptation; not kept).
 #' @param thin Keep every \code{thin}-th draw after warmup.
+#' @param sweeps Full sweeps of the sampler per iteration. \code{NULL} (default) picks 1 for
+#'   large models and up to 3 for small ones, where a sweep costs little and mixing of the
+#'   covariances gains from more; the kept draws form a Markov chain either way.
 #' @param cores Worker threads for the chains; the draws do not depend on it.
 #' @param seed Seed for the sampler. \code{NULL} draws one from R's generator, so
 #'   \code{set.seed()} makes a fit reproducible.
@@ -49,7 +52,7 @@
 #' @export
 bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior(),
                   chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,
-                  cores = NULL, seed = NULL,
+                  sweeps = NULL, cores = NULL, seed = NULL,
                   refresh = if (interactive()) max(iter %/% 10, 1) else 0,
                   na.action = stats::na.omit, contrasts = NULL) {
   call <- match.call()
@@ -66,6 +69,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
 
   md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame())
   pr <- resolve_prior(prior, md, family)
+  sweeps <- if (is.null(sweeps)) default_sweeps(md) else check_count(sweeps, "sweeps", min = 1)
   n_kept <- ceiling((iter - warmup) / thin)
   par_names <- parameter_names(md, family)
   check_size(n_kept * chains, length(par_names))
@@ -86,6 +90,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   )
   config <- list(
     iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
+    sweeps = as.numeric(sweeps),
     chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma
@@ -110,7 +115,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       X = md$X, y = md$y, trials = md$trials, offset = md$offset,
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
-      sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin,
+      sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,
                      cores = cores, seed = seed, time = elapsed),
       n_dropped = md$n_dropped
     ),
@@ -138,6 +143,13 @@ bglmm_family <- function(family) {
                  family$family, links[[family$family]], family$link), call. = FALSE)
   }
   family
+}
+
+# Sweeps per iteration: the work of a sweep grows with rows x random coefficients; below
+# about 30,000 row-coefficients a sweep is cheap enough to run up to three per iteration.
+default_sweeps <- function(md) {
+  work <- length(md$y) * (1 + sum(vapply(md$re, function(r) ncol(r$z), 1L)))
+  as.integer(min(3, max(1, floor(3e4 / work))))
 }
 
 check_count <- function(x, name, min = 0) {

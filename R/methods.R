@@ -148,8 +148,9 @@ print_header <- function(info) {
   if (length(info$ngrps)) {
     cat("groups:      ", paste(sprintf("%s (%d)", names(info$ngrps), info$ngrps), collapse = ", "), "\n", sep = "")
   }
-  cat(sprintf("draws:        %d chains x %d kept iterations (iter = %d, warmup = %d, thin = %d); %.1f s\n",
-              s$chains, (s$iter - s$warmup + s$thin - 1) %/% s$thin, s$iter, s$warmup, s$thin, s$time))
+  cat(sprintf("draws:        %d chains x %d kept iterations (iter = %d, warmup = %d, thin = %d, sweeps = %d); %.1f s\n",
+              s$chains, (s$iter - s$warmup + s$thin - 1) %/% s$thin, s$iter, s$warmup, s$thin,
+              s$sweeps %||% 1L, s$time))
 }
 
 print_accept <- function(acc) {

@@ -139,7 +139,7 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     let model = Model::new(model_spec).map_err(Error::Other)?;
 
     let c = fields(config)?;
-    let cfg = ChainConfig { iter: count(&c, "iter")?, warmup: count(&c, "warmup")?, thin: count(&c, "thin")? };
+    let cfg = ChainConfig { iter: count(&c, "iter")?, warmup: count(&c, "warmup")?, thin: count(&c, "thin")?, sweeps: count(&c, "sweeps")? };
     let chains = count(&c, "chains")?;
     let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, sigma: real(&c, "init_sigma")? };
     let inits = vec![init; chains];

@@ -8,12 +8,14 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Iterations, warmup and thinning; warmup iterations are not kept.
+/// Iterations, warmup and thinning; warmup iterations are not kept. Each iteration runs
+/// `sweeps` full sweeps of the sampler (more than one where a sweep is cheap).
 #[derive(Clone, Copy, Debug)]
 pub struct ChainConfig {
     pub iter: usize,
     pub warmup: usize,
     pub thin: usize,
+    pub sweeps: usize,
 }
 
 impl ChainConfig {
@@ -594,13 +596,15 @@ pub fn run_chain(
             c.terms.iter_mut().for_each(|t| t.accepted = 0);
         }
         let adapt = if warm { Some(1.0 / ((i + 1) as f64).powf(0.6)) } else { None };
-        c.sweep(adapt)?;
+        for _ in 0..cfg.sweeps.max(1) {
+            c.sweep(adapt)?;
+        }
         if !warm && (i - cfg.warmup) % cfg.thin == 0 {
             c.store(&mut draws, (i - cfg.warmup) / cfg.thin, n_kept);
         }
         progress.store(i + 1, Ordering::Relaxed);
     }
-    let kept_iter = (cfg.iter - cfg.warmup) as f64;
+    let kept_iter = ((cfg.iter - cfg.warmup) * cfg.sweeps.max(1)) as f64;
     let gaussian = model.family.is_gaussian();
     let accept_fixef = if gaussian || model.p == 0 { f64::NAN } else { c.fix_accepted as f64 / kept_iter };
     let accept_groups = model

@@ -64,7 +64,7 @@ fn init(p: usize) -> Vec<ChainInit> {
 
 fn run(spec: ModelSpec, iter: usize, cores: usize, seed: u64) -> (Model, Vec<ChainOutput>) {
     let model = Model::new(spec).unwrap();
-    let cfg = ChainConfig { iter, warmup: iter / 2, thin: 1 };
+    let cfg = ChainConfig { iter, warmup: iter / 2, thin: 1, sweeps: 1 };
     let out = run_chains(&model, cfg, &init(model.p), seed, cores, 5, |_| true).unwrap();
     (model, out)
 }
@@ -99,7 +99,7 @@ fn draws_are_reproducible_and_do_not_depend_on_cores() {
 fn polling_false_interrupts_all_chains() {
     let spec = simulate("poisson", 50, 10, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 2);
     let model = Model::new(spec).unwrap();
-    let cfg = ChainConfig { iter: 10_000_000, warmup: 10, thin: 1 };
+    let cfg = ChainConfig { iter: 10_000_000, warmup: 10, thin: 1, sweeps: 1 };
     let t = std::time::Instant::now();
     let r = run_chains(&model, cfg, &init(2), 1, 2, 5, |_| false);
     assert!(r.unwrap_err().contains("interrupted"));
@@ -120,7 +120,7 @@ fn bad_specs_are_errors_not_panics() {
     assert!(Model::new(s).is_err());
     let s = simulate("gaussian", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 1.0, 3);
     let model = Model::new(s).unwrap();
-    let cfg = ChainConfig { iter: 10, warmup: 10, thin: 1 };
+    let cfg = ChainConfig { iter: 10, warmup: 10, thin: 1, sweeps: 1 };
     assert!(run_chains(&model, cfg, &init(2), 1, 1, 5, |_| true).is_err());
 }
 
