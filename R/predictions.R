@@ -380,13 +380,18 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y) {
   lvars <- unique(c(all.vars(stats::delete.response(object$fixed_terms)),
                     unlist(lapply(bars, function(b) all.vars(b[[2L]])))))
   xlev <- xlev[setdiff(names(xlev), setdiff(gvars, lvars))]
+  # grouping variables of terms left out by re.form need not be in newdata: a placeholder
+  # lets the frame be built, and they are never used
+  kept_gvars <- unique(unlist(lapply(bars[kept], function(b) all.vars(b[[3L]]))))
+  unneeded <- setdiff(gvars, c(kept_gvars, lvars, names(newdata)))
+  for (v in unneeded) newdata[[v]] <- factor(rep(NA_character_, nrow(newdata)))
   mf <- tryCatch(
     stats::model.frame(tt, newdata, na.action = stats::na.pass, xlev = xlev),
     error = function(e) stop("Could not evaluate the model's variables on newdata: ",
                              conditionMessage(e), call. = FALSE)
   )
   resp_col <- if (with_y) 1L else integer(0)
-  pred_cols <- setdiff(seq_along(mf), resp_col)
+  pred_cols <- setdiff(seq_along(mf), c(resp_col, which(names(mf) %in% unneeded)))
   na_rows <- !stats::complete.cases(mf[pred_cols])
   if (any(na_rows)) {
     stop(sprintf("newdata has missing values in the model's variables (row%s %s).",

@@ -160,3 +160,16 @@ test_that("predictive_interval and nested grouping factors", {
   expect_identical(dim(pi), c(20L, 2L))
   expect_identical(colnames(pi), c("25%", "75%"))
 })
+
+test_that("re.form = NA needs no grouping column in newdata", {
+  fit <- bglmm(count ~ poly(x, 4) + (poly(x, 4) | mouse), data = tumor, family = poisson,
+               chains = 2, iter = 300, refresh = 0, seed = 1)
+  nd <- data.frame(x = c(0.1, 0.5))
+  ep <- posterior_epred(fit, newdata = nd, re.form = NA)
+  expect_equal(dim(ep), c(300L, 2L))
+  # the same as with any level of the grouping factor present but not used
+  ep2 <- posterior_epred(fit, newdata = data.frame(x = c(0.1, 0.5), mouse = "3"), re.form = NA)
+  expect_equal(ep, ep2)
+  # a kept term still needs its grouping column
+  expect_error(posterior_epred(fit, newdata = nd), "mouse")
+})
