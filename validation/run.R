@@ -114,11 +114,12 @@ plot_ranks <- function(run, nm, file) {
     graphics::rect(seq_len(bins) - 1, 0, seq_len(bins), counts, col = if (bad) "#d7301f" else "#6baed6",
                    border = "white")
     graphics::abline(h = n / bins, lty = 2)
+    graphics::abline(h = band, lty = 3, col = "grey40")
     graphics::axis(1, at = seq(0, bins, length.out = 5), labels = round(seq(0, L + 1, length.out = 5)))
     graphics::axis(2)
     graphics::title(main = sprintf("%s\np = %s", k, fmt_p(p)), xlab = "rank", ylab = "count", cex.main = 0.85)
   }
-  graphics::mtext(sprintf("%s: %d simulations, ranks 0..%d in %d bins; grey: 99%% band of a bin count",
+  graphics::mtext(sprintf("%s: %d simulations, ranks 0..%d in %d bins; grey / dotted: 99%% band of a bin count",
                           nm, n, L, bins), outer = TRUE, cex = 0.9)
 }
 
@@ -161,6 +162,9 @@ md <- c(
   "sd_df 2 (sd_df 4 for poisson, whose log link makes half-t(2) draws give counts up to 1e28) for",
   "the intercept and slope structures, inverse-Wishart(4, 0.5) for the crossed structure;",
   "gaussian sigma^2 ~ scaled-inv-chi^2(4, 1).",
+  "",
+  "validation/README.md describes the harness and shows that the quick version in `make test`",
+  "fails for a wrong inverse-Wishart degrees of freedom and for a wrong Metropolis ratio.",
   "",
   "## Summary",
   "",

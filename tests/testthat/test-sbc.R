@@ -2,7 +2,7 @@
 # run is `make validate`, validation/run.R).
 #
 # For each of the 12 configurations (gaussian, poisson, binomial with trials, bernoulli x
-# random intercept, correlated intercept and slope, two crossed factors) SBC_SIMS
+# random intercept, correlated intercept and slope, two crossed factors) BGLMM_SBC_SIMS
 # simulations (default 60) are drawn from the prior and fitted with the same prior (1
 # chain, 1000 iterations, 400 warmup); the ranks of the true values among L = 19 evenly
 # spaced draws must be uniform on 0..19. Each tested quantity (fixed effects, log variances
@@ -20,13 +20,13 @@
 # Rhat 1.00) and their posterior means track the glm estimates.)
 #
 # Power, checked when this test was written by breaking the sampler in a scratch copy (60
-# simulations per configuration):
+# simulations per configuration, the thresholds above):
 #  * inverse-Wishart degrees of freedom prior_df + 1.5 m instead of prior_df + m in
-#    draw_sigma (steps.rs): the log-variance ranks fail in most configurations, and some
-#    fits fail outright (singular covariance draws);
-#  * Metropolis ratio without the Hastings term log_q_back - log_q_fwd in mh_group: the
-#    log-likelihood ranks fail in every non-gaussian configuration but one.
-# (See validation/RESULTS.md for the numbers.)
+#    draw_sigma (steps.rs): 5 of the 12 configurations fail (log-variance ranks, p down to
+#    1e-14, and fits failing with singular covariance draws);
+#  * Metropolis ratio without the Hastings term log_q_back - log_q_fwd in mh_group: 7 of
+#    the 9 non-gaussian configurations fail on the log-likelihood rank (p down to 6e-24).
+# The numbers are in validation/README.md.
 #
 # Environment: BGLMM_SBC_SIMS (simulations per configuration), BGLMM_SBC_CORES (forked
 # workers, default 2).
