@@ -6,10 +6,13 @@
 #   make test     cargo test of the sampler crate, then R CMD check (runs the testthat tests)
 #   make check    R CMD check only
 #   make bench    install, then time the sampler on the large simulated models (bench/)
+#   make validate install, then the large simulation-based calibration: validation/RESULTS.md
 #   make clean    remove build outputs
 #
 # Optional variables: LIB=/path/to/library installs there instead of the default site
 # library (and `make demo` then loads the package from it).
+# SBC_SIMS (default 500) is the number of simulations per configuration of `make validate`,
+# SBC_CORES (default 2) its number of worker processes.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -40,7 +43,10 @@ LIB ?=
 INSTALL_LIB := $(if $(LIB),-l $(LIB),)
 RUN_LIBS := $(if $(LIB),R_LIBS=$(LIB)$${R_LIBS:+:$$R_LIBS},)
 
-.PHONY: help deps install demo test cargo-test check build clean bench
+SBC_SIMS ?= 500
+SBC_CORES ?= 2
+
+.PHONY: help deps install demo test cargo-test check validate build clean bench
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -71,6 +77,11 @@ install: deps
 
 demo: install
 	$(RUN_LIBS) Rscript scripts/demo.R
+
+# Simulation-based calibration, 12 configurations x SBC_SIMS simulations (about 0.13 s of
+# one core per simulation); raw ranks are cached in validation/cache/ so a rerun resumes.
+validate: install
+	$(RUN_LIBS) SBC_SIMS=$(SBC_SIMS) SBC_CORES=$(SBC_CORES) Rscript validation/run.R
 
 cargo-test: deps
 	cargo test --release --manifest-path src/rust/Cargo.toml -p bglmm-sampler
