@@ -121,6 +121,10 @@ fn error_text(e: Error) -> String {
 }
 
 fn sample(spec: List, config: List) -> Result<Robj> {
+    // a deliberate panic, for the test that no panic text reaches R (tests/testthat/test-faults.R)
+    if config.iter().any(|(name, _)| name == "debug_panic") {
+        panic!("deliberate panic for testing");
+    }
     let s = fields(spec)?;
     let terms = list_field(&s, "terms")?.values().map(term_spec).collect::<Result<Vec<_>>>()?;
     let model_spec = ModelSpec {

@@ -1,0 +1,51 @@
+# Faults: a panic inside Rust becomes a clear R error without panic text, and extreme data
+# or starting values give finite draws.
+
+test_that("a panic in the sampler is a clean R error and R keeps working", {
+  skip_if_not_installed("processx")
+  script <- tempfile(fileext = ".R")
+  writeLines(c(
+    "msg <- tryCatch(bglmm:::bglmm_sample(list(), list(debug_panic = TRUE)), error = function(e) conditionMessage(e))",
+    "print(msg)",
+    "cat('still alive', 1 + 1, '\\n')"
+  ), script)
+  r_bin <- file.path(R.home("bin"), "Rscript")
+  out <- processx::run(r_bin, script, error_on_status = FALSE)
+  expect_equal(out$status, 0L)
+  expect_match(out$stdout, "internal error in bglmm's sampler")
+  expect_match(out$stdout, "still alive 2")
+  expect_false(grepl("panicked|deliberate panic|backtrace", paste(out$stdout, out$stderr)))
+})
+
+test_that("huge counts give finite draws near the truth", {
+  set.seed(5)
+  d <- data.frame(y = rpois(60, 1e6), x = rnorm(60), g = factor(rep(1:10, 6)))
+  fit <- bglmm(y ~ x + (1 | g), d, family = poisson, chains = 2, iter = 600, refresh = 0, seed = 1)
+  m <- as.matrix(fit)
+  expect_true(all(is.finite(m)))
+  # log(1e6) = 13.8155; the posterior sd of the intercept is about 1e-3 here
+  expect_lt(abs(stats::median(m[, "(Intercept)"]) - log(1e6)), 0.01)
+})
+
+test_that("complete separation gives finite draws held by the prior", {
+  d <- data.frame(x = c(-3:-1, 1:3, -2, 2), g = factor(rep(1:4, 2)))
+  d$y <- as.numeric(d$x > 0)
+  fit <- bglmm(y ~ x + (1 | g), d, family = binomial, chains = 2, iter = 600, refresh = 0, seed = 1)
+  m <- as.matrix(fit)
+  expect_true(all(is.finite(m)))
+  # the slope is positive but bounded by its normal prior (scale 2.5 / sd(x) = 1.1)
+  expect_gt(stats::median(m[, "x"]), 0.5)
+  expect_lt(max(m[, "x"]), 10)
+})
+
+test_that("extreme starting values still give finite draws that find the posterior", {
+  set.seed(6)
+  d <- data.frame(y = rpois(200, exp(1 + 0.5 * rnorm(200))), x = rnorm(200), g = factor(rep(1:20, 10)))
+  # a prior location far from the data moves the starting values (the GLM start is
+  # rejected when it is more than 4 prior sd from the prior location)
+  fit <- bglmm(y ~ x + (1 | g), d, family = poisson, chains = 2, iter = 1000, refresh = 0, seed = 2,
+               prior = bglmm_prior(intercept_location = 30, intercept_scale = 40))
+  m <- as.matrix(fit)
+  expect_true(all(is.finite(m)))
+  expect_lt(abs(stats::median(m[, "(Intercept)"]) - log(mean(d$y))), 0.5)
+})
