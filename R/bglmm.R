@@ -90,7 +90,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   )
   config <- list(
     iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
-    sweeps = as.numeric(sweeps),
+    sweeps = as.numeric(sweeps), save_ranef = TRUE, first_chain = 0,
     chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma

@@ -143,7 +143,14 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     let model = Model::new(model_spec).map_err(Error::Other)?;
 
     let c = fields(config)?;
-    let cfg = ChainConfig { iter: count(&c, "iter")?, warmup: count(&c, "warmup")?, thin: count(&c, "thin")?, sweeps: count(&c, "sweeps")? };
+    let cfg = ChainConfig {
+        iter: count(&c, "iter")?,
+        warmup: count(&c, "warmup")?,
+        thin: count(&c, "thin")?,
+        sweeps: count(&c, "sweeps")?,
+        save_ranef: field(&c, "save_ranef")?.as_bool().ok_or_else(|| Error::Other("internal: field 'save_ranef' must be TRUE or FALSE".into()))?,
+        first_chain: count(&c, "first_chain")? as u64,
+    };
     let chains = count(&c, "chains")?;
     let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, sigma: real(&c, "init_sigma")? };
     let inits = vec![init; chains];
@@ -159,7 +166,7 @@ fn sample(spec: List, config: List) -> Result<Robj> {
                 if mark > *last {
                     *last = mark;
                     let phase = if mark <= cfg.warmup { "warmup" } else { "sampling" };
-                    rprintln!("Chain {}: iteration {} / {} ({})", ch + 1, mark, cfg.iter, phase);
+                    rprintln!("Chain {}: iteration {} / {} ({})", cfg.first_chain as usize + ch + 1, mark, cfg.iter, phase);
                 }
             }
             unsafe { R_FlushConsole() };
@@ -168,7 +175,7 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     };
     let outs = run_chains(&model, cfg, &inits, seed, cores, 100, poll).map_err(Error::Other)?;
 
-    let npar = model.n_params();
+    let npar = model.n_kept_params(cfg.save_ranef);
     let draws = outs.iter().map(|o| matrix(&o.draws, o.n_kept, npar)).collect::<Result<Vec<_>>>()?;
     let accept_fixef: Vec<f64> = outs.iter().map(|o| o.accept_fixef).collect();
     let nt = model.terms.len();

@@ -16,6 +16,17 @@ pub struct ChainConfig {
     pub warmup: usize,
     pub thin: usize,
     pub sweeps: usize,
+    /// Keep the group coefficients in the draws (they dominate the memory of big fits).
+    pub save_ranef: bool,
+    /// Random stream of the first chain: chain c of a run uses stream `first_chain + c`, so
+    /// chains run one at a time elsewhere (e.g. on other machines) give the same draws.
+    pub first_chain: u64,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        ChainConfig { iter: 1000, warmup: 500, thin: 1, sweeps: 1, save_ranef: true, first_chain: 0 }
+    }
 }
 
 impl ChainConfig {
@@ -484,8 +495,9 @@ impl<'a> Chain<'a> {
         }
     }
 
-    /// Writes the current state into row `k` of the column-major draws matrix.
-    fn store(&self, draws: &mut [f64], k: usize, n_kept: usize) {
+    /// Writes the current state into row `k` of the column-major draws matrix; the group
+    /// coefficients only if `ranef`.
+    fn store(&self, draws: &mut [f64], k: usize, n_kept: usize, ranef: bool) {
         let m = self.model;
         let mut col = 0;
         let mut put = |v: f64| {
@@ -495,7 +507,7 @@ impl<'a> Chain<'a> {
         for c in 0..m.p {
             put(self.fixef_value(c));
         }
-        for (t, s) in m.terms.iter().zip(&self.terms) {
+        for (t, s) in m.terms.iter().zip(&self.terms).filter(|_| ranef) {
             for j in 0..t.m {
                 for q in 0..t.q {
                     put(s.beta[j * t.q + q] - s.theta[q]);
@@ -553,7 +565,7 @@ pub fn geweke(model: &Model, init: &ChainInit, seed: u64, warmup: usize, iter: u
         }
         c.sweep(if warm { Some(1.0 / ((i + 1) as f64).powf(0.6)) } else { None })?;
         if !warm {
-            c.store(&mut draws, i - warmup, iter);
+            c.store(&mut draws, i - warmup, iter, true);
         }
         c.y_sim = Some(c.simulate_y());
     }
@@ -581,7 +593,7 @@ pub fn run_chain(
     }
     let mut c = Chain::new(model, init, seed, chain)?;
     let n_kept = cfg.n_kept();
-    let npar = model.n_params();
+    let npar = model.n_kept_params(cfg.save_ranef);
     let mut draws = vec![0.0; n_kept * npar];
     for i in 0..cfg.iter {
         if stop.load(Ordering::Relaxed) {
@@ -600,7 +612,7 @@ pub fn run_chain(
             c.sweep(adapt)?;
         }
         if !warm && (i - cfg.warmup) % cfg.thin == 0 {
-            c.store(&mut draws, (i - cfg.warmup) / cfg.thin, n_kept);
+            c.store(&mut draws, (i - cfg.warmup) / cfg.thin, n_kept, cfg.save_ranef);
         }
         progress.store(i + 1, Ordering::Relaxed);
     }

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Runs `chains` chains on `cores` worker threads. Chain c uses stream c of `seed`, so the
-/// draws do not depend on `cores`. `poll` is called on the calling thread about every
+/// Runs `chains` chains on `cores` worker threads. Chain c uses stream `cfg.first_chain + c`
+/// of `seed`, so the draws do not depend on `cores` or on how chains are split over calls. `poll` is called on the calling thread about every
 /// `poll_ms` milliseconds with each chain's finished iterations; returning false stops all
 /// chains, and the result is then an error.
 pub fn run_chains(
@@ -51,7 +51,7 @@ pub fn run_chains(
                     break;
                 }
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_chain(model, cfg, &init[c], seed, c as u64, &progress[c], &stop)
+                    run_chain(model, cfg, &init[c], seed, cfg.first_chain + c as u64, &progress[c], &stop)
                 }))
                 .unwrap_or_else(|_| Err("internal error in the sampler (please report it)".into()));
                 if out.is_err() {

@@ -305,4 +305,10 @@ impl Model {
         let s: usize = self.terms.iter().map(|t| t.q * (t.q + 1) / 2).sum();
         self.p + b + s + usize::from(self.family.is_gaussian())
     }
+
+    /// Values in one kept draw when the group coefficients are kept only if `ranef`.
+    pub fn n_kept_params(&self, ranef: bool) -> usize {
+        let b: usize = self.terms.iter().map(|t| t.m * t.q).sum();
+        self.n_params() - if ranef { 0 } else { b }
+    }
 }

@@ -64,7 +64,7 @@ fn init(p: usize) -> Vec<ChainInit> {
 
 fn run(spec: ModelSpec, iter: usize, cores: usize, seed: u64) -> (Model, Vec<ChainOutput>) {
     let model = Model::new(spec).unwrap();
-    let cfg = ChainConfig { iter, warmup: iter / 2, thin: 1, sweeps: 1 };
+    let cfg = ChainConfig { iter, warmup: iter / 2, thin: 1, sweeps: 1, ..Default::default() };
     let out = run_chains(&model, cfg, &init(model.p), seed, cores, 5, |_| true).unwrap();
     (model, out)
 }
@@ -96,10 +96,29 @@ fn draws_are_reproducible_and_do_not_depend_on_cores() {
 }
 
 #[test]
+fn a_chain_run_alone_matches_it_in_a_run_and_ranef_can_be_dropped() {
+    let spec = simulate("poisson", 20, 5, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 3);
+    let model = Model::new(spec).unwrap();
+    let cfg = ChainConfig { iter: 100, warmup: 50, ..Default::default() };
+    let both = run_chains(&model, cfg, &init(model.p), 7, 1, 5, |_| true).unwrap();
+    let second = ChainConfig { first_chain: 1, ..cfg };
+    let alone = run_chains(&model, second, &init(model.p)[..1], 7, 1, 5, |_| true).unwrap();
+    assert_eq!(alone[0].draws, both[1].draws);
+    let lean = ChainConfig { save_ranef: false, ..cfg };
+    let nb = model.terms[0].m * model.terms[0].q;
+    let out = run_chains(&model, lean, &init(model.p), 7, 1, 5, |_| true).unwrap();
+    let k = out[0].n_kept;
+    assert_eq!(out[0].draws.len(), k * (model.n_params() - nb));
+    // same chain, same draws: fixed effects, then Sigma right after them
+    assert_eq!(out[0].draws[..model.p * k], both[0].draws[..model.p * k]);
+    assert_eq!(out[0].draws[model.p * k..], both[0].draws[(model.p + nb) * k..]);
+}
+
+#[test]
 fn polling_false_interrupts_all_chains() {
     let spec = simulate("poisson", 50, 10, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 2);
     let model = Model::new(spec).unwrap();
-    let cfg = ChainConfig { iter: 10_000_000, warmup: 10, thin: 1, sweeps: 1 };
+    let cfg = ChainConfig { iter: 10_000_000, warmup: 10, thin: 1, sweeps: 1, ..Default::default() };
     let t = std::time::Instant::now();
     let r = run_chains(&model, cfg, &init(2), 1, 2, 5, |_| false);
     assert!(r.unwrap_err().contains("interrupted"));
@@ -120,7 +139,7 @@ fn bad_specs_are_errors_not_panics() {
     assert!(Model::new(s).is_err());
     let s = simulate("gaussian", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 1.0, 3);
     let model = Model::new(s).unwrap();
-    let cfg = ChainConfig { iter: 10, warmup: 10, thin: 1, sweeps: 1 };
+    let cfg = ChainConfig { iter: 10, warmup: 10, thin: 1, sweeps: 1, ..Default::default() };
     assert!(run_chains(&model, cfg, &init(2), 1, 1, 5, |_| true).is_err());
 }
 
