@@ -2,10 +2,14 @@
 
 use crate::dist::std_normal;
 use crate::model::Model;
+use crate::family::{Binomial, Family, Gaussian, Poisson};
 use crate::model::{CovPrior, Source};
+use crate::rows::{GroupRows, RowState};
 use crate::steps::{self, Block, Group, Response};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Iterations, warmup and thinning; warmup iterations are not kept. Each iteration runs
@@ -73,7 +77,14 @@ struct TermState {
     /// Data curvature of each group (frozen after warmup); the metric adds Sigma^-1.
     curv: Vec<f64>,
     log_scale: Vec<f64>,
+    /// Scratch of each group's step (metric and vectors), so groups can run in parallel.
+    work: Vec<f64>,
     accepted: usize,
+}
+
+/// Scratch values per group step: the metric factor (q x q) and `mh_group`'s 7q.
+fn group_work_len(q: usize) -> usize {
+    q * q + 7 * q
 }
 
 /// Target acceptance of the Langevin steps (near MALA's optimum of 0.57); where the target is
@@ -124,16 +135,19 @@ struct Chain<'a> {
     f_new: Vec<f64>,
     terms: Vec<TermState>,
     sigma2: f64,
-    eta: Vec<f64>,
+    /// eta with the cached log-likelihood and score per row, and the scratch of proposals.
+    rows: RowState,
+    prop: RowState,
+    /// Update the groups of a term on the chain's rayon pool (the draws are the same).
+    parallel: bool,
     dz: Vec<f64>,
     work: Vec<f64>,
-    metric: Vec<f64>,
     /// A simulated response used instead of the model's (Geweke's joint-distribution test).
     y_sim: Option<Vec<f64>>,
 }
 
 impl<'a> Chain<'a> {
-    fn new(model: &'a Model, init: &ChainInit, seed: u64, chain: u64) -> Result<Self, String> {
+    fn new(model: &'a Model, init: &ChainInit, seed: u64, chain: u64, parallel: bool) -> Result<Self, String> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(chain);
         let p = model.p;
@@ -182,11 +196,12 @@ impl<'a> Chain<'a> {
                 prec: prec.as_slice().to_vec(),
                 curv: vec![0.0; t.m * q * q],
                 log_scale: vec![initial_log_scale(q); t.m],
+                work: vec![0.0; t.m * group_work_len(q)],
                 accepted: 0,
             });
         }
-        let max_rows = model.terms.iter().flat_map(|t| t.ptr.windows(2).map(|w| w[1] - w[0])).max().unwrap_or(0);
         let qmax = model.terms.iter().map(|t| t.q).max().unwrap_or(0).max(p);
+        let cached = !model.family.is_gaussian();
         let mut c = Chain {
             model,
             rng,
@@ -198,10 +213,11 @@ impl<'a> Chain<'a> {
             f_new: vec![0.0; p],
             terms,
             sigma2: init.sigma * init.sigma,
-            eta: vec![0.0; model.n],
-            dz: vec![0.0; max_rows.max(2 * model.n)],
+            rows: RowState::new(model.n, cached),
+            prop: RowState::new(model.n, cached),
+            parallel,
+            dz: vec![0.0; model.n],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
-            metric: vec![0.0; qmax * qmax],
             y_sim: None,
         };
         c.recompute_eta();
@@ -211,10 +227,11 @@ impl<'a> Chain<'a> {
     fn recompute_eta(&mut self) {
         let m = self.model;
         let n = m.n;
-        self.eta.copy_from_slice(&m.offset);
+        let eta = &mut self.rows.eta;
+        eta.copy_from_slice(&m.offset);
         for (a, &c) in self.alpha.iter().zip(&m.alpha_cols) {
             for i in 0..n {
-                self.eta[i] += a * m.x[c * n + i];
+                eta[i] += a * m.x[c * n + i];
             }
         }
         for (t, s) in m.terms.iter().zip(&self.terms) {
@@ -222,10 +239,18 @@ impl<'a> Chain<'a> {
             for j in 0..t.m {
                 let b = &s.beta[j * q..(j + 1) * q];
                 for pos in t.ptr[j]..t.ptr[j + 1] {
-                    self.eta[t.rows[pos]] += crate::linalg::dot(&t.z[pos * q..(pos + 1) * q], b);
+                    eta[t.rows[pos]] += crate::linalg::dot(&t.z[pos * q..(pos + 1) * q], b);
                 }
             }
         }
+        self.refresh_cache();
+    }
+
+    /// Recomputes the cached log-likelihood and score (after eta or the response changed).
+    fn refresh_cache(&mut self) {
+        let m = self.model;
+        let y = self.y_sim.as_deref().unwrap_or(&m.y);
+        self.rows.refresh(m.family.as_ref(), y, &m.trials);
     }
 
     /// All fixed effects as one block with design X (the non-centred view).
@@ -269,12 +294,12 @@ impl<'a> Chain<'a> {
             let qq = t.q * t.q;
             for j in 0..t.m {
                 let g = group(t, j);
-                steps::group_curvature(fam, &m.trials, &self.eta, g, &mut s.curv[j * qq..(j + 1) * qq]);
+                steps::group_curvature(fam, &m.trials, &self.rows.eta, g, &mut s.curv[j * qq..(j + 1) * qq]);
             }
         }
         if m.p > 0 {
             let a = self.fixef_block();
-            if !steps::block_curvature(fam, a, &m.trials, &self.eta, &mut self.fix_chol) {
+            if !steps::block_curvature(fam, a, &m.trials, &self.rows.eta, &mut self.fix_chol) {
                 let p = m.p;
                 self.fix_chol.iter_mut().for_each(|v| *v = 0.0);
                 for c in 0..p {
@@ -284,184 +309,224 @@ impl<'a> Chain<'a> {
         }
     }
 
-    /// One full sweep. `adapt` is Some(step size) during warmup.
+    /// One full sweep. `adapt` is Some(gain) during warmup.
     fn sweep(&mut self, adapt: Option<f64>) -> Result<(), String> {
+        match self.model.family.name() {
+            "gaussian" => self.sweep_with(&Gaussian, adapt),
+            "poisson" => self.sweep_with(&Poisson, adapt),
+            _ => self.sweep_with(&Binomial, adapt),
+        }
+    }
+
+    /// The sweep for one family type, so that its density inlines into the row loops.
+    fn sweep_with<F: Family>(&mut self, fam: &F, adapt: Option<f64>) -> Result<(), String> {
         let m = self.model;
-        let fam = m.family.as_ref();
         let y_sim = self.y_sim.take();
         let y: &[f64] = y_sim.as_deref().unwrap_or(&m.y);
         let resp = Response { y, trials: &m.trials };
-        let gaussian = fam.is_gaussian();
-
         // Fixed effects jointly, non-centred: interweaves with the centred theta step below.
         if m.p > 0 {
-            for c in 0..m.p {
-                self.f_old[c] = self.fixef_value(c);
-            }
-            self.f_new.copy_from_slice(&self.f_old);
-            let a = self.fixef_block();
-            if gaussian {
-                steps::gibbs_block(&mut self.rng, a, y, &mut self.eta, &mut self.f_new, self.sigma2, &mut self.work);
-            } else {
-                let mv = steps::mh_block(
-                    &mut self.rng,
-                    fam,
-                    a,
-                    resp,
-                    &mut self.eta,
-                    &mut self.f_new,
-                    &self.fix_chol,
-                    self.fix_log_scale.exp(),
-                    &mut self.dz,
-                    &mut self.work,
-                );
-                self.fix_accepted += usize::from(mv.accepted);
-                if let Some(g) = adapt {
-                    adapt_log_scale(&mut self.fix_log_scale, g, mv.prob, TARGET_ACCEPT);
-                }
-            }
-            self.shift_fixef();
+            self.fixef_step(fam, resp, adapt);
         }
-
         self.translate_shadows();
+        for ti in 0..m.terms.len() {
+            self.group_steps(fam, resp, ti, adapt);
+            self.hyper_steps(ti)?;
+            self.expansion_steps(fam, resp, ti, adapt);
+        }
+        if fam.is_gaussian() {
+            self.sigma2 = steps::draw_sigma2(&mut self.rng, y, &self.rows.eta, m.sigma_df, m.sigma_scale);
+        }
+        self.y_sim = y_sim;
+        if !self.sigma2.is_finite() || self.rows.eta.iter().any(|e| !e.is_finite()) {
+            return Err("the sampler reached a non-finite state; check the data and prior scales".into());
+        }
+        Ok(())
+    }
 
-        for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
-            let q = t.q;
+    /// All fixed effects as one block (Gibbs or Langevin Metropolis).
+    fn fixef_step<F: Family>(&mut self, fam: &F, resp: Response, adapt: Option<f64>) {
+        for c in 0..self.model.p {
+            self.f_old[c] = self.fixef_value(c);
+        }
+        self.f_new.copy_from_slice(&self.f_old);
+        let a = self.fixef_block();
+        if fam.is_gaussian() {
+            steps::gibbs_block(&mut self.rng, a, resp.y, &mut self.rows.eta, &mut self.f_new, self.sigma2, &mut self.work);
+        } else {
+            let mv = steps::mh_block(
+                &mut self.rng,
+                fam,
+                a,
+                resp,
+                &mut self.rows,
+                &mut self.prop,
+                &mut self.f_new,
+                &self.fix_chol,
+                self.fix_log_scale.exp(),
+                &mut self.work,
+            );
+            self.fix_accepted += usize::from(mv.accepted);
+            if let Some(g) = adapt {
+                adapt_log_scale(&mut self.fix_log_scale, g, mv.prob, TARGET_ACCEPT);
+            }
+        }
+        self.shift_fixef();
+    }
+
+    /// Every group's coefficients of term `ti`. Metropolis steps draw from a stream of their
+    /// own (seeded from the chain's stream and the group), so the draws are the same whether
+    /// the groups run one after another or in parallel.
+    fn group_steps<F: Family>(&mut self, fam: &F, resp: Response, ti: usize, adapt: Option<f64>) {
+        let model = self.model;
+        let t = &model.terms[ti];
+        let q = t.q;
+        let TermState { beta, theta, prec, curv, log_scale, work, accepted, .. } = &mut self.terms[ti];
+        if fam.is_gaussian() {
             for j in 0..t.m {
-                let g = group(t, j);
-                let beta = &mut s.beta[j * q..(j + 1) * q];
-                if gaussian {
-                    let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
-                    steps::gibbs_group(&mut self.rng, y, &mut self.eta, g, ztz, beta, &s.theta, &s.prec, self.sigma2, &mut self.work);
-                } else {
-                    steps::metric_chol(&s.curv[j * q * q..(j + 1) * q * q], &s.prec, &mut self.metric[..q * q]);
-                    let mv = steps::mh_group(
-                        &mut self.rng,
-                        fam,
-                        resp,
-                        &mut self.eta,
-                        g,
-                        beta,
-                        &s.theta,
-                        &s.prec,
-                        &self.metric[..q * q],
-                        s.log_scale[j].exp(),
-                        &mut self.dz,
-                        &mut self.work,
-                    );
-                    s.accepted += usize::from(mv.accepted);
-                    if let Some(gm) = adapt {
-                        adapt_log_scale(&mut s.log_scale[j], gm, mv.prob, TARGET_ACCEPT);
-                    }
-                }
+                let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
+                let b = &mut beta[j * q..(j + 1) * q];
+                steps::gibbs_group(&mut self.rng, resp.y, &mut self.rows.eta, group(t, j), ztz, b, theta, prec, self.sigma2, &mut self.work);
             }
-            // theta then Sigma: the eta contribution of beta does not change
-            steps::draw_theta(&mut self.rng, &s.beta, q, &s.prec, &t.mean_col, &m.fixef_mean, &m.fixef_sd, &mut s.theta);
-            let (sig, prec) = steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, s.iw_df, &s.iw_scale)
-                .ok_or("the covariance draw was numerically singular; check the scale of the predictors and the prior")?;
-            s.sigma.copy_from_slice(sig.as_slice());
-            s.prec.copy_from_slice(prec.as_slice());
-            if let CovPrior::HuangWand { nu, sd_scale } = &t.cov_prior {
-                steps::draw_hw_a(&mut self.rng, &s.prec, *nu, sd_scale, &mut s.a);
+            return;
+        }
+        let key: u64 = self.rng.gen();
+        let (theta, prec) = (&*theta, &*prec);
+        type Item<'g> = (usize, (((GroupRows<'g>, &'g mut [f64]), &'g mut f64), (&'g [f64], &'g mut [f64])));
+        let step = |(j, (((mut g, b), ls), (cv, wk))): Item| -> bool {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(key.wrapping_add(j as u64));
+            let (metric, wk) = wk.split_at_mut(q * q);
+            steps::metric_chol(cv, prec, metric);
+            let mv = steps::mh_group(&mut rng, fam, resp, &mut g, b, theta, prec, metric, ls.exp(), wk);
+            if let Some(gain) = adapt {
+                adapt_log_scale(ls, gain, mv.prob, TARGET_ACCEPT);
+            }
+            mv.accepted
+        };
+        let (qq, wl) = (q * q, group_work_len(q));
+        let n_acc = if self.parallel && t.m > 1 {
+            let groups = self.rows.par_groups(&mut self.prop, t).zip(beta.par_chunks_mut(q)).zip(log_scale.par_iter_mut());
+            groups.zip(curv.par_chunks(qq).zip(work.par_chunks_mut(wl))).enumerate().map(step).filter(|&a| a).count()
+        } else {
+            let groups = self.rows.groups(&mut self.prop, t).zip(beta.chunks_mut(q)).zip(log_scale.iter_mut());
+            groups.zip(curv.chunks(qq).zip(work.chunks_mut(wl))).enumerate().map(step).filter(|&a| a).count()
+        };
+        *accepted += n_acc;
+    }
+
+    /// theta, then Sigma (and the Huang-Wand variances) of term `ti`: the eta contribution
+    /// of beta does not change.
+    fn hyper_steps(&mut self, ti: usize) -> Result<(), String> {
+        let m = self.model;
+        let t = &m.terms[ti];
+        let s = &mut self.terms[ti];
+        let q = t.q;
+        steps::draw_theta(&mut self.rng, &s.beta, q, &s.prec, &t.mean_col, &m.fixef_mean, &m.fixef_sd, &mut s.theta);
+        let (sig, prec) = steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, s.iw_df, &s.iw_scale)
+            .ok_or("the covariance draw was numerically singular; check the scale of the predictors and the prior")?;
+        s.sigma.copy_from_slice(sig.as_slice());
+        s.prec.copy_from_slice(prec.as_slice());
+        if let CovPrior::HuangWand { nu, sd_scale } = &t.cov_prior {
+            steps::draw_hw_a(&mut self.rng, &s.prec, *nu, sd_scale, &mut s.a);
+            for k in 0..q {
+                s.iw_scale[k + k * q] = 2.0 * nu / s.a[k];
+            }
+        }
+        Ok(())
+    }
+
+    /// Parameter-expansion moves of term `ti`: scalings and shears of (b, Sigma), exact
+    /// Gibbs draws in the gaussian model, Metropolis steps otherwise.
+    fn expansion_steps<F: Family>(&mut self, fam: &F, resp: Response, ti: usize, adapt: Option<f64>) {
+        let t = &self.model.terms[ti];
+        let s = &mut self.terms[ti];
+        let q = t.q;
+        if fam.is_gaussian() {
+            let y = resp.y;
+            if let CovPrior::HuangWand { sd_scale, .. } = &t.cov_prior {
                 for k in 0..q {
-                    s.iw_scale[k + k * q] = 2.0 * nu / s.a[k];
-                }
-            }
-            if gaussian {
-                if let CovPrior::HuangWand { sd_scale, .. } = &t.cov_prior {
-                    for k in 0..q {
-                        steps::gibbs_scale_component(
-                            &mut self.rng,
-                            y,
-                            &mut self.eta,
-                            t,
-                            k,
-                            &mut s.beta,
-                            &s.theta,
-                            &mut s.sigma,
-                            &mut s.prec,
-                            self.sigma2,
-                            &mut s.a[k],
-                            sd_scale[k],
-                            &mut s.iw_scale,
-                            &mut self.dz,
-                        );
-                    }
-                }
-                for kl in pairs(q) {
-                    steps::gibbs_shear_component(
+                    steps::gibbs_scale_component(
                         &mut self.rng,
                         y,
-                        &mut self.eta,
-                        t,
-                        kl,
-                        &mut s.beta,
-                        &s.theta,
-                        &mut s.sigma,
-                        &mut s.prec,
-                        self.sigma2,
-                        &s.iw_scale,
-                        &mut self.dz,
-                    );
-                }
-            } else {
-                for k in (0..q).cycle().take(scaling_moves(t.m) * q) {
-                    let hw = match &t.cov_prior {
-                        CovPrior::HuangWand { sd_scale, .. } => Some((&mut s.a[k], sd_scale[k])),
-                        CovPrior::InvWishart { .. } => None,
-                    };
-                    let mv = steps::scale_component(
-                        &mut self.rng,
-                        fam,
-                        resp,
-                        &mut self.eta,
+                        &mut self.rows.eta,
                         t,
                         k,
                         &mut s.beta,
                         &s.theta,
                         &mut s.sigma,
                         &mut s.prec,
-                        s.iw_df,
+                        self.sigma2,
+                        &mut s.a[k],
+                        sd_scale[k],
                         &mut s.iw_scale,
-                        hw,
-                        s.scale_steps[k].exp(),
                         &mut self.dz,
                     );
-                    if let Some(gm) = adapt {
-                        s.scale_steps[k] += gm * (mv.prob - 0.44);
-                    }
-                }
-                for (k, l) in pairs(q).filter(|_| t.m < MANY_GROUPS) {
-                    let mv = steps::shear_component(
-                        &mut self.rng,
-                        fam,
-                        resp,
-                        &mut self.eta,
-                        t,
-                        (k, l),
-                        &mut s.beta,
-                        &s.theta,
-                        &mut s.sigma,
-                        &mut s.prec,
-                        &s.iw_scale,
-                        s.shear_steps[k + l * q].exp(),
-                        &mut self.dz,
-                    );
-                    if let Some(gm) = adapt {
-                        s.shear_steps[k + l * q] += gm * (mv.prob - 0.44);
-                    }
                 }
             }
+            for kl in pairs(q) {
+                steps::gibbs_shear_component(
+                    &mut self.rng,
+                    y,
+                    &mut self.rows.eta,
+                    t,
+                    kl,
+                    &mut s.beta,
+                    &s.theta,
+                    &mut s.sigma,
+                    &mut s.prec,
+                    self.sigma2,
+                    &s.iw_scale,
+                    &mut self.dz,
+                );
+            }
+            return;
         }
-
-        if gaussian {
-            self.sigma2 = steps::draw_sigma2(&mut self.rng, y, &self.eta, m.sigma_df, m.sigma_scale);
+        for k in (0..q).cycle().take(scaling_moves(t.m) * q) {
+            let hw = match &t.cov_prior {
+                CovPrior::HuangWand { sd_scale, .. } => Some((&mut s.a[k], sd_scale[k])),
+                CovPrior::InvWishart { .. } => None,
+            };
+            let mv = steps::scale_component(
+                &mut self.rng,
+                fam,
+                resp,
+                &mut self.rows,
+                &mut self.prop,
+                t,
+                k,
+                &mut s.beta,
+                &s.theta,
+                &mut s.sigma,
+                &mut s.prec,
+                s.iw_df,
+                &mut s.iw_scale,
+                hw,
+                s.scale_steps[k].exp(),
+            );
+            if let Some(gm) = adapt {
+                s.scale_steps[k] += gm * (mv.prob - 0.44);
+            }
         }
-        self.y_sim = y_sim;
-        if !self.sigma2.is_finite() || self.eta.iter().any(|e| !e.is_finite()) {
-            return Err("the sampler reached a non-finite state; check the data and prior scales".into());
+        for (k, l) in pairs(q).filter(|_| t.m < MANY_GROUPS) {
+            let mv = steps::shear_component(
+                &mut self.rng,
+                fam,
+                resp,
+                &mut self.rows,
+                &mut self.prop,
+                t,
+                (k, l),
+                &mut s.beta,
+                &s.theta,
+                &mut s.sigma,
+                &mut s.prec,
+                &s.iw_scale,
+                s.shear_steps[k + l * q].exp(),
+            );
+            if let Some(gm) = adapt {
+                s.shear_steps[k + l * q] += gm * (mv.prob - 0.44);
+            }
         }
-        Ok(())
     }
 
     /// Exact draws along the directions that leave eta unchanged: fixed effect c (with the
@@ -534,7 +599,7 @@ impl Chain<'_> {
         let m = self.model;
         (0..m.n)
             .map(|i| {
-                let e = self.eta[i];
+                let e = self.rows.eta[i];
                 match m.family.name() {
                     "gaussian" => e + self.sigma2.sqrt() * std_normal(&mut self.rng),
                     "poisson" => Poisson::new(e.exp().max(1e-300)).map_or(0.0, |d| d.sample(&mut self.rng)),
@@ -555,9 +620,10 @@ impl Chain<'_> {
 /// Returns the kept draws, `iter` x n_params, column-major.
 #[doc(hidden)]
 pub fn geweke(model: &Model, init: &ChainInit, seed: u64, warmup: usize, iter: usize) -> Result<Vec<f64>, String> {
-    let mut c = Chain::new(model, init, seed, 0)?;
+    let mut c = Chain::new(model, init, seed, 0, false)?;
     let mut draws = vec![0.0; iter * model.n_params()];
     c.y_sim = Some(c.simulate_y());
+    c.refresh_cache();
     for i in 0..warmup + iter {
         let warm = i < warmup;
         if warm && is_curvature_point(i, warmup) {
@@ -568,6 +634,7 @@ pub fn geweke(model: &Model, init: &ChainInit, seed: u64, warmup: usize, iter: u
             c.store(&mut draws, i - warmup, iter, true);
         }
         c.y_sim = Some(c.simulate_y());
+        c.refresh_cache();
     }
     Ok(draws)
 }
@@ -577,21 +644,42 @@ fn group(t: &crate::model::Term, j: usize) -> Group<'_> {
     Group { rows: &t.rows[a..b], z: &t.z[a * t.q..b * t.q] }
 }
 
-/// Runs one chain. `progress` receives the number of finished iterations; setting `stop`
-/// ends the chain early with an error.
+/// Runs one chain, updating the groups of each term on `threads` threads (1: on this one;
+/// the draws are the same). `progress` receives the number of finished iterations; setting
+/// `stop` ends the chain early with an error.
+#[allow(clippy::too_many_arguments)]
 pub fn run_chain(
     model: &Model,
     cfg: ChainConfig,
     init: &ChainInit,
     seed: u64,
     chain: u64,
+    threads: usize,
     progress: &AtomicUsize,
     stop: &AtomicBool,
 ) -> Result<ChainOutput, String> {
     if cfg.thin == 0 || cfg.iter <= cfg.warmup {
         return Err("iter must exceed warmup and thin must be positive".into());
     }
-    let mut c = Chain::new(model, init, seed, chain)?;
+    if threads > 1 {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| format!("could not start threads: {e}"))?;
+        return pool.install(|| chain_loop(model, cfg, init, seed, chain, true, progress, stop));
+    }
+    chain_loop(model, cfg, init, seed, chain, false, progress, stop)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chain_loop(
+    model: &Model,
+    cfg: ChainConfig,
+    init: &ChainInit,
+    seed: u64,
+    chain: u64,
+    parallel: bool,
+    progress: &AtomicUsize,
+    stop: &AtomicBool,
+) -> Result<ChainOutput, String> {
+    let mut c = Chain::new(model, init, seed, chain, parallel)?;
     let n_kept = cfg.n_kept();
     let npar = model.n_kept_params(cfg.save_ranef);
     let mut draws = vec![0.0; n_kept * npar];

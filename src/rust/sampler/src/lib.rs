@@ -9,6 +9,7 @@ pub mod dist;
 pub mod family;
 pub mod linalg;
 pub mod model;
+pub mod rows;
 pub mod steps;
 
 pub use chain::{geweke, run_chain, ChainConfig, ChainInit, ChainOutput};
@@ -42,6 +43,8 @@ pub fn run_chains(
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<ChainOutput, String>>>> = Mutex::new((0..chains).map(|_| None).collect());
     let workers = cores.clamp(1, chains);
+    // cores beyond one per chain update groups in parallel
+    let threads = (cores / chains).max(1);
     let mut interrupted = false;
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -51,7 +54,7 @@ pub fn run_chains(
                     break;
                 }
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_chain(model, cfg, &init[c], seed, cfg.first_chain + c as u64, &progress[c], &stop)
+                    run_chain(model, cfg, &init[c], seed, cfg.first_chain + c as u64, threads, &progress[c], &stop)
                 }))
                 .unwrap_or_else(|_| Err("internal error in the sampler (please report it)".into()));
                 if out.is_err() {

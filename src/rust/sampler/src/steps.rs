@@ -5,6 +5,7 @@
 
 use crate::dist::{inv_gamma, inv_wishart, std_normal};
 use crate::family::Family;
+use crate::rows::{GroupRows, RowState};
 use crate::linalg::{chol_in_place, dot, lower_t_mul, quad_form, solve_lower, solve_lower_t};
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -92,22 +93,21 @@ pub fn drift_coef(s: f64) -> f64 {
 }
 
 /// Metropolis step (preconditioned Langevin proposal) for one group's coefficients `beta`
-/// (q) with target p(y_j | beta) N(beta | mean, prec^-1). `prop_chol` is the Cholesky factor
-/// of the proposal metric, `scale` the step size. `dz` needs one slot per row of the group,
-/// `work` 7q.
+/// (q) with target p(y_j | beta) N(beta | mean, prec^-1). The current log-likelihood and
+/// score come from the row cache, so the family is evaluated once per row, at the proposal.
+/// `prop_chol` is the Cholesky factor of the proposal metric, `scale` the step size. `work`
+/// needs 7q.
 #[allow(clippy::too_many_arguments)]
-pub fn mh_group<R: Rng + ?Sized>(
+pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     rng: &mut R,
-    fam: &dyn Family,
+    fam: &F,
     resp: Response,
-    eta: &mut [f64],
-    g: Group,
+    g: &mut GroupRows,
     beta: &mut [f64],
     mean: &[f64],
     prec: &[f64],
     prop_chol: &[f64],
     scale: f64,
-    dz: &mut [f64],
     work: &mut [f64],
 ) -> Move {
     let q = beta.len();
@@ -125,10 +125,10 @@ pub fn mh_group<R: Rng + ?Sized>(
     crate::linalg::mat_vec(prec, q, d_old, grad);
     grad.iter_mut().for_each(|v| *v = -*v);
     let mut ll_old = 0.0;
-    for (k, &i) in g.rows.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i], 1.0);
+    for k in 0..g.len() {
+        let (_, ll, sc) = g.get(k);
         ll_old += ll;
-        for (gv, zv) in grad.iter_mut().zip(&g.z[k * q..(k + 1) * q]) {
+        for (gv, zv) in grad.iter_mut().zip(g.z(k)) {
             *gv += sc * zv;
         }
     }
@@ -141,13 +141,13 @@ pub fn mh_group<R: Rng + ?Sized>(
     crate::linalg::mat_vec(prec, q, d_new, gnew);
     gnew.iter_mut().for_each(|v| *v = -*v);
     let mut ll_new = 0.0;
-    for (k, &i) in g.rows.iter().enumerate() {
-        let zr = &g.z[k * q..(k + 1) * q];
-        let d = dot(zr, delta);
-        dz[k] = d;
-        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i] + d, 1.0);
+    for k in 0..g.len() {
+        let i = g.row(k);
+        let e = g.get(k).0 + dot(g.z(k), delta);
+        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], e, 1.0);
+        g.set_prop(k, (e, ll, sc));
         ll_new += ll;
-        for (gv, zv) in gnew.iter_mut().zip(zr) {
+        for (gv, zv) in gnew.iter_mut().zip(g.z(k)) {
             *gv += sc * zv;
         }
     }
@@ -157,9 +157,7 @@ pub fn mh_group<R: Rng + ?Sized>(
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        for (k, &i) in g.rows.iter().enumerate() {
-            eta[i] += dz[k];
-        }
+        g.accept();
         for k in 0..q {
             beta[k] += delta[k];
         }
@@ -169,7 +167,7 @@ pub fn mh_group<R: Rng + ?Sized>(
 
 /// The data part of a group's log-posterior curvature at the current eta: sum_i w_i z_i z_i'
 /// (q x q into `out`). The proposal metric adds the current Sigma^-1 to it at every step.
-pub fn group_curvature(fam: &dyn Family, trials: &[f64], eta: &[f64], g: Group, out: &mut [f64]) {
+pub fn group_curvature<F: Family + ?Sized>(fam: &F, trials: &[f64], eta: &[f64], g: Group, out: &mut [f64]) {
     let q = (out.len() as f64).sqrt() as usize;
     out.iter_mut().for_each(|v| *v = 0.0);
     for (k, &i) in g.rows.iter().enumerate() {
@@ -314,19 +312,20 @@ pub fn draw_sigma<R: Rng + ?Sized>(
 }
 
 /// Along the direction that moves component k of every group by `factor` times its
-/// deviation in component `src` (d_i = (beta_{j,src} - theta_src) z_ik): the change of eta
-/// per position of the term's rows into `dz`, and the change of the log-likelihood.
+/// deviation in component `src` (d_i = (beta_{j,src} - theta_src) z_ik): the proposal's
+/// (eta, loglik, score) per position of the term's rows into `prop`, and the change of the
+/// log-likelihood.
 #[allow(clippy::too_many_arguments)]
-fn direction_loglik(
-    fam: &dyn Family,
+fn direction_loglik<F: Family + ?Sized>(
+    fam: &F,
     resp: Response,
-    eta: &[f64],
+    rows: &RowState,
+    prop: &mut RowState,
     term: &crate::model::Term,
     (k, src): (usize, usize),
     factor: f64,
     beta: &[f64],
     theta: &[f64],
-    dz: &mut [f64],
 ) -> f64 {
     let q = term.q;
     let mut d_ll = 0.0;
@@ -334,13 +333,27 @@ fn direction_loglik(
         let shift = factor * (beta[j * q + src] - theta[src]);
         for pos in term.ptr[j]..term.ptr[j + 1] {
             let i = term.rows[pos];
-            let d = shift * term.z[pos * q + k];
-            dz[pos] = d;
-            let (y, n, e) = (resp.y[i], resp.trials[i], eta[i]);
-            d_ll += fam.loglik(y, n, e + d, 1.0) - fam.loglik(y, n, e, 1.0);
+            let e = rows.eta[i] + shift * term.z[pos * q + k];
+            let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], e, 1.0);
+            (prop.eta[pos], prop.ll[pos], prop.sc[pos]) = (e, ll, sc);
+            d_ll += ll - rows.ll[i];
         }
     }
     d_ll
+}
+
+/// Makes the proposal stored per position of the term's rows (by `direction_loglik`) current.
+fn take_proposal(term: &crate::model::Term, rows: &mut RowState, prop: &RowState) {
+    for (pos, &i) in term.rows.iter().enumerate() {
+        (rows.eta[i], rows.ll[i], rows.sc[i]) = (prop.eta[pos], prop.ll[pos], prop.sc[pos]);
+    }
+}
+
+/// eta += dz, dz per position of the term's rows (gaussian moves).
+fn add_shift(term: &crate::model::Term, eta: &mut [f64], dz: &[f64]) {
+    for (pos, &i) in term.rows.iter().enumerate() {
+        eta[i] += dz[pos];
+    }
 }
 
 /// For the gaussian Gibbs versions: D = sum d_i^2 and R = sum (y_i - eta_i) d_i along the
@@ -383,11 +396,12 @@ fn direction_shift(term: &crate::model::Term, (k, src): (usize, usize), factor: 
 ///   d loglik + log lambda - (lambda^2 - 1) / (A_k^2 a_k).
 /// `sigma` and `prec` (Sigma^-1) are updated in place on acceptance; `dz` needs n slots.
 #[allow(clippy::too_many_arguments)]
-pub fn scale_component<R: Rng + ?Sized>(
+pub fn scale_component<R: Rng + ?Sized, F: Family + ?Sized>(
     rng: &mut R,
-    fam: &dyn Family,
+    fam: &F,
     resp: Response,
-    eta: &mut [f64],
+    rows: &mut RowState,
+    prop: &mut RowState,
     term: &crate::model::Term,
     k: usize,
     beta: &mut [f64],
@@ -398,12 +412,11 @@ pub fn scale_component<R: Rng + ?Sized>(
     iw_scale: &mut [f64],
     hw: Option<(&mut f64, f64)>,
     step: f64,
-    dz: &mut [f64],
 ) -> Move {
     let q = term.q;
     let log_lambda = step * std_normal(rng);
     let lambda = log_lambda.exp();
-    let d_ll = direction_loglik(fam, resp, eta, term, (k, k), lambda - 1.0, beta, theta, dz);
+    let d_ll = direction_loglik(fam, resp, rows, prop, term, (k, k), lambda - 1.0, beta, theta);
     let log_ratio = match &hw {
         Some((a, a_scale)) => d_ll + log_lambda - (lambda * lambda - 1.0) / (a_scale * a_scale * **a),
         None => {
@@ -418,7 +431,8 @@ pub fn scale_component<R: Rng + ?Sized>(
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        apply_scale(term, k, lambda, eta, beta, theta, sigma, prec, dz);
+        take_proposal(term, rows, prop);
+        apply_scale(term, k, lambda, beta, theta, sigma, prec);
         if let Some((a, _)) = hw {
             *a /= lambda * lambda;
             iw_scale[k + k * q] *= lambda * lambda;
@@ -427,14 +441,11 @@ pub fn scale_component<R: Rng + ?Sized>(
     Move { accepted, prob }
 }
 
-/// Applies the scaling by `lambda` of component `k`: eta += dz (the eta change, per position
-/// in the term's row order), b_jk and row/column k of Sigma and Sigma^-1.
+/// Applies the scaling by `lambda` of component `k` to b_jk and to row/column k of Sigma
+/// and Sigma^-1 (the caller updates eta).
 #[allow(clippy::too_many_arguments)]
-fn apply_scale(term: &crate::model::Term, k: usize, lambda: f64, eta: &mut [f64], beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64], dz: &[f64]) {
+fn apply_scale(term: &crate::model::Term, k: usize, lambda: f64, beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64]) {
     let q = term.q;
-    for pos in 0..term.rows.len() {
-        eta[term.rows[pos]] += dz[pos];
-    }
     for j in 0..term.m {
         beta[j * q + k] = theta[k] + lambda * (beta[j * q + k] - theta[k]);
     }
@@ -478,7 +489,8 @@ pub fn gibbs_scale_component<R: Rng + ?Sized>(
     let mean = (d2 + rd) / sigma2 / prec_l;
     let lambda = crate::dist::positive_normal(rng, mean, prec_l.sqrt().recip());
     direction_shift(term, (k, k), lambda - 1.0, beta, theta, dz);
-    apply_scale(term, k, lambda, eta, beta, theta, sigma, prec, dz);
+    add_shift(term, eta, dz);
+    apply_scale(term, k, lambda, beta, theta, sigma, prec);
     *a /= lambda * lambda;
     iw_scale[k + k * q] *= lambda * lambda;
 }
@@ -488,13 +500,14 @@ pub fn gibbs_scale_component<R: Rng + ?Sized>(
 /// scales. Both Jacobians are 1 and prod_j N(b_j | 0, Sigma) is unchanged, so with
 /// Sigma ~ IW(df, S) the log ratio is d loglik - (tr(S Sigma*^-1) - tr(S Sigma^-1)) / 2 with
 ///   tr(S Sigma*^-1) - tr(S Sigma^-1) = -2 c (Sigma^-1 S)_kl + c^2 (Sigma^-1)_kk S_ll.
-/// c ~ N(0, step^2). `dz` needs n slots.
+/// c ~ N(0, step^2).
 #[allow(clippy::too_many_arguments)]
-pub fn shear_component<R: Rng + ?Sized>(
+pub fn shear_component<R: Rng + ?Sized, F: Family + ?Sized>(
     rng: &mut R,
-    fam: &dyn Family,
+    fam: &F,
     resp: Response,
-    eta: &mut [f64],
+    rows: &mut RowState,
+    prop: &mut RowState,
     term: &crate::model::Term,
     (k, l): (usize, usize),
     beta: &mut [f64],
@@ -503,17 +516,17 @@ pub fn shear_component<R: Rng + ?Sized>(
     prec: &mut [f64],
     iw_scale: &[f64],
     step: f64,
-    dz: &mut [f64],
 ) -> Move {
     let q = term.q;
     let c = step * std_normal(rng);
-    let d_ll = direction_loglik(fam, resp, eta, term, (k, l), c, beta, theta, dz);
+    let d_ll = direction_loglik(fam, resp, rows, prop, term, (k, l), c, beta, theta);
     let (lin, quad) = shear_trace_terms(prec, iw_scale, q, k, l);
     let log_ratio = d_ll - 0.5 * (-2.0 * c * lin + c * c * quad);
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        apply_shear(term, (k, l), c, eta, beta, theta, sigma, prec, dz);
+        take_proposal(term, rows, prop);
+        apply_shear(term, (k, l), c, beta, theta, sigma, prec);
     }
     Move { accepted, prob }
 }
@@ -525,14 +538,11 @@ fn shear_trace_terms(prec: &[f64], s: &[f64], q: usize, k: usize, l: usize) -> (
     (lin, prec[k + k * q] * s[l + l * q])
 }
 
-/// Applies the shear by c of (k, l): eta += dz, b_jk += c b_jl, Sigma -> T Sigma T', and
-/// Sigma^-1 -> T^-T Sigma^-1 T^-1 with T^-1 = I - c e_k e_l'.
+/// Applies the shear by c of (k, l): b_jk += c b_jl, Sigma -> T Sigma T', and
+/// Sigma^-1 -> T^-T Sigma^-1 T^-1 with T^-1 = I - c e_k e_l' (the caller updates eta).
 #[allow(clippy::too_many_arguments)]
-fn apply_shear(term: &crate::model::Term, (k, l): (usize, usize), c: f64, eta: &mut [f64], beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64], dz: &[f64]) {
+fn apply_shear(term: &crate::model::Term, (k, l): (usize, usize), c: f64, beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64]) {
     let q = term.q;
-    for pos in 0..term.rows.len() {
-        eta[term.rows[pos]] += dz[pos];
-    }
     for j in 0..term.m {
         beta[j * q + k] += c * (beta[j * q + l] - theta[l]);
     }
@@ -577,7 +587,8 @@ pub fn gibbs_shear_component<R: Rng + ?Sized>(
     let h = d2 / sigma2 + quad;
     let c = (rd / sigma2 + lin) / h + std_normal(rng) / h.sqrt();
     direction_shift(term, (k, l), c, beta, theta, dz);
-    apply_shear(term, (k, l), c, eta, beta, theta, sigma, prec, dz);
+    add_shift(term, eta, dz);
+    apply_shear(term, (k, l), c, beta, theta, sigma, prec);
 }
 
 /// Gibbs step for the Huang-Wand auxiliary variances:
@@ -670,72 +681,63 @@ pub fn gibbs_block<R: Rng + ?Sized>(rng: &mut R, a: Block, y: &[f64], eta: &mut 
     a.shift_eta(eta, &d[..pa]);
 }
 
-/// Block Metropolis step with a preconditioned Langevin proposal (see `mh_group`).
-/// `dz` needs 2n slots, `work` 7pa.
+/// Block Metropolis step with a preconditioned Langevin proposal (see `mh_group`). The
+/// current log-likelihood and score come from the row cache; the proposal's are computed into
+/// `prop` (n rows), which becomes the row state if the move is accepted. `work` needs 7pa.
 #[allow(clippy::too_many_arguments)]
-pub fn mh_block<R: Rng + ?Sized>(
+pub fn mh_block<R: Rng + ?Sized, F: Family + ?Sized>(
     rng: &mut R,
-    fam: &dyn Family,
+    fam: &F,
     a: Block,
     resp: Response,
-    eta: &mut [f64],
+    rows: &mut RowState,
+    prop: &mut RowState,
     alpha: &mut [f64],
     prop_chol: &[f64],
     scale: f64,
-    dz: &mut [f64],
     work: &mut [f64],
 ) -> Move {
     let pa = a.pa();
-    let n = eta.len();
     let (grad, rest) = work.split_at_mut(pa);
     let (gnew, rest) = rest.split_at_mut(pa);
     let (delta, rest) = rest.split_at_mut(pa);
-    let (prop, rest) = rest.split_at_mut(pa);
+    let (new, rest) = rest.split_at_mut(pa);
     let (tmp, out) = rest.split_at_mut(pa);
     let lv = Langevin { l: prop_chol, q: pa, s: scale.min(1.0) };
-    // score at the current eta, then X' score plus the prior's gradient
-    let (dz, score) = dz.split_at_mut(n);
-    let mut ll_old = 0.0;
-    for i in 0..n {
-        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i], 1.0);
-        ll_old += ll;
-        score[i] = sc;
-    }
-    a.gradient(score, alpha, grad);
+    let ll_old = rows.loglik();
+    a.gradient(&rows.sc, alpha, grad);
     lv.drift(grad);
     let log_q_fwd = lv.propose(rng, grad, delta);
-    dz.iter_mut().for_each(|v| *v = 0.0);
-    a.shift_eta(dz, delta);
+    prop.eta.copy_from_slice(&rows.eta);
+    a.shift_eta(&mut prop.eta, delta);
     // likelihood and score at the proposal in one pass
     let mut ll_new = 0.0;
-    for i in 0..n {
-        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], eta[i] + dz[i], 1.0);
+    for (i, e) in prop.eta.iter().enumerate() {
+        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], *e, 1.0);
+        (prop.ll[i], prop.sc[i]) = (ll, sc);
         ll_new += ll;
-        score[i] = sc;
     }
     for c in 0..pa {
-        prop[c] = alpha[c] + delta[c];
+        new[c] = alpha[c] + delta[c];
     }
-    let log_ratio = ll_new - ll_old + a.log_prior(&prop[..pa]) - a.log_prior(alpha);
+    let log_ratio = ll_new - ll_old + a.log_prior(&new[..pa]) - a.log_prior(alpha);
     if !log_ratio.is_finite() {
         return Move { accepted: false, prob: 0.0 };
     }
-    a.gradient(score, &prop[..pa], gnew);
+    a.gradient(&prop.sc, &new[..pa], gnew);
     lv.drift(gnew);
     let log_ratio = log_ratio + lv.log_q_back(delta, gnew, tmp, out) - log_q_fwd;
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        for (e, d) in eta.iter_mut().zip(dz.iter()) {
-            *e += d;
-        }
-        alpha.copy_from_slice(&prop[..pa]);
+        std::mem::swap(rows, prop);
+        alpha.copy_from_slice(&new[..pa]);
     }
     Move { accepted, prob }
 }
 
 /// Cholesky factor of diag(1/sd^2) + W' diag(w) W at the current eta.
-pub fn block_curvature(fam: &dyn Family, a: Block, trials: &[f64], eta: &[f64], out: &mut [f64]) -> bool {
+pub fn block_curvature<F: Family + ?Sized>(fam: &F, a: Block, trials: &[f64], eta: &[f64], out: &mut [f64]) -> bool {
     let pa = a.pa();
     let n = eta.len();
     out.iter_mut().for_each(|v| *v = 0.0);
@@ -796,26 +798,17 @@ mod tests {
 
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let mut beta = [0.0];
-        let mut eta = [0.0; 4];
+        let (mut st, mut prop) = (RowState::new(4, true), RowState::new(4, true));
+        st.refresh(&Poisson, &y, &trials);
         let chol = [1.0 / 0.3]; // proposal sd 0.3 * scale
-        let (mut dz, mut work) = ([0.0; 4], [0.0; 7]);
+        let mut work = [0.0; 7];
         let mut draws = Vec::new();
         for it in 0..200_000 {
-            mh_group(
-                &mut rng,
-                &Poisson,
-                Response { y: &y, trials: &trials },
-                &mut eta,
-                Group { rows: &rows, z: &z },
-                &mut beta,
-                &[mu],
-                &prec,
-                &chol,
-                1.0,
-                &mut dz,
-                &mut work,
-            );
-            assert!((eta[0] - beta[0]).abs() < 1e-12, "eta stays in sync with beta");
+            let resp = Response { y: &y, trials: &trials };
+            mh_group(&mut rng, &Poisson, resp, &mut st.group(&mut prop, &rows, &z), &mut beta, &[mu], &prec, &chol, 1.0, &mut work);
+            assert!((st.eta[0] - beta[0]).abs() < 1e-12, "eta stays in sync with beta");
+            let (ll, sc) = Poisson.loglik_score(y[3], 1.0, st.eta[3], 1.0);
+            assert!(st.ll[3] == ll && st.sc[3] == sc, "the cache stays in sync with eta");
             if it % 10 == 0 {
                 draws.push(beta[0]);
             }
@@ -838,10 +831,14 @@ mod tests {
         let prec = [0.5];
         let chol = [(3.0f64 + 0.5).sqrt()];
         let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let (mut beta, mut eta) = ([5.0], [5.0; 3]);
-        let (mut dz, mut work) = ([0.0; 3], [0.0; 7]);
+        let mut beta = [5.0];
+        let (mut st, mut prop) = (RowState::new(3, true), RowState::new(3, true));
+        st.eta.fill(5.0);
+        st.refresh(&Gaussian, &y, &trials);
+        let mut work = [0.0; 7];
         for _ in 0..100 {
-            let mv = mh_group(&mut rng, &Gaussian, Response { y: &y, trials: &trials }, &mut eta, Group { rows: &rows, z: &z }, &mut beta, &[0.0], &prec, &chol, 1.0, &mut dz, &mut work);
+            let resp = Response { y: &y, trials: &trials };
+            let mv = mh_group(&mut rng, &Gaussian, resp, &mut st.group(&mut prop, &rows, &z), &mut beta, &[0.0], &prec, &chol, 1.0, &mut work);
             assert!(mv.accepted && (mv.prob - 1.0).abs() < 1e-9, "prob {}", mv.prob);
         }
         assert!((drift_coef(0.01) - 0.5e-4).abs() < 1e-8 && drift_coef(1.0) == 1.0 && drift_coef(3.0) == 1.0);
@@ -968,15 +965,15 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         let (mut sigma, mut prec) = ([1.0f64], [1.0f64]);
         let mut beta = vec![0.0; m + 1];
-        let mut eta = [0.0];
-        let mut dz = [0.0];
+        let (mut st, mut prop) = (RowState::new(1, true), RowState::new(1, true));
+        st.refresh(&Poisson, &model.y, &model.trials);
         let resp = Response { y: &model.y, trials: &model.trials };
         let mut draws = Vec::new();
         for it in 0..400_000 {
             for b in beta.iter_mut().take(m) {
                 *b = sigma[0].sqrt() * std_normal(&mut rng);
             }
-            scale_component(&mut rng, &Poisson, resp, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, df, &mut [s0], None, 1.0, &mut dz);
+            scale_component(&mut rng, &Poisson, resp, &mut st, &mut prop, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, df, &mut [s0], None, 1.0);
             assert!((sigma[0] * prec[0] - 1.0).abs() < 1e-9);
             if it % 4 == 0 {
                 draws.push(sigma[0].ln());
@@ -1017,6 +1014,8 @@ mod tests {
         let mut s0 = [2.0 * nu / a[0]];
         let mut beta = vec![0.0; m + 1];
         let (mut eta, mut dz) = ([0.0], [0.0]);
+        let (mut st, mut prop) = (RowState::new(1, true), RowState::new(1, true));
+        st.refresh(&Poisson, &model.y, &model.trials);
         let resp = Response { y: &model.y, trials: &model.trials };
         let n = 400_000;
         let mut below = 0usize;
@@ -1029,7 +1028,7 @@ mod tests {
             if gibbs {
                 gibbs_scale_component(&mut rng, &model.y, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, 1.0, &mut a[0], a_scale, &mut s0, &mut dz);
             } else {
-                scale_component(&mut rng, &Poisson, resp, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, nu, &mut s0, Some((&mut a[0], a_scale)), 1.0, &mut dz);
+                scale_component(&mut rng, &Poisson, resp, &mut st, &mut prop, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, nu, &mut s0, Some((&mut a[0], a_scale)), 1.0);
             }
             below += usize::from(sigma[0].sqrt() < a_scale);
         }
@@ -1086,6 +1085,8 @@ mod tests {
             let mut s0 = if gibbs { [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]] } else { s_iw };
             let mut beta = vec![0.0; 2 * (m + 1)];
             let (mut eta, mut dz) = ([0.0], [0.0]);
+            let (mut st, mut prop) = (RowState::new(1, true), RowState::new(1, true));
+            st.refresh(&Poisson, &model.y, &model.trials);
             let resp = Response { y: &model.y, trials: &model.trials };
             let n = 300_000;
             let (mut mean, mut rho2, mut below) = ([0.0; 4], 0.0, [0usize; 2]);
@@ -1107,10 +1108,10 @@ mod tests {
                     }
                 } else {
                     for k in 0..2 {
-                        scale_component(&mut rng, &Poisson, resp, &mut eta, term, k, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, df, &mut s0, None, 1.0, &mut dz);
+                        scale_component(&mut rng, &Poisson, resp, &mut st, &mut prop, term, k, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, df, &mut s0, None, 1.0);
                     }
                     for kl in [(0, 1), (1, 0)] {
-                        shear_component(&mut rng, &Poisson, resp, &mut eta, term, kl, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, &s0, 0.7, &mut dz);
+                        shear_component(&mut rng, &Poisson, resp, &mut st, &mut prop, term, kl, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, &s0, 0.7);
                     }
                 }
                 // Sigma and Sigma^-1 stay inverse to each other (up to rounding, which the
@@ -1176,18 +1177,21 @@ mod tests {
         let ys: Vec<f64> = y.iter().map(|v| v / s2.sqrt()).collect();
         let xs: Vec<f64> = x.iter().map(|v| v / s2.sqrt()).collect();
         let a2 = Block { w: &xs, wtw: &[0.0], prior_mean: &[mu0], prior_sd: &[sd0] };
-        let mut eta2: Vec<f64> = vec![0.0; 5];
-        assert!(block_curvature(&fam, a2, &trials, &eta2, &mut chol));
+        let (mut st, mut prop) = (RowState::new(5, true), RowState::new(5, true));
+        st.refresh(&fam, &ys, &trials);
+        assert!(block_curvature(&fam, a2, &trials, &st.eta, &mut chol));
         assert!((chol[0] * chol[0] - 1.0 / pv).abs() < 1e-9);
         let mut alpha2 = [0.0];
-        let (mut dz, mut w2) = (vec![0.0; 10], [0.0; 7]);
+        let mut w2 = [0.0; 7];
         let mut draws = Vec::new();
         for it in 0..200_000 {
-            mh_block(&mut rng, &fam, a2, Response { y: &ys, trials: &trials }, &mut eta2, &mut alpha2, &chol, 1.5, &mut dz, &mut w2);
+            mh_block(&mut rng, &fam, a2, Response { y: &ys, trials: &trials }, &mut st, &mut prop, &mut alpha2, &chol, 1.5, &mut w2);
             if it % 5 == 0 {
                 draws.push(alpha2[0]);
             }
         }
+        assert!((st.eta[3] - xs[3] * alpha2[0]).abs() < 1e-9, "eta follows the accepted block");
+        assert!(st.ll[3] == fam.loglik(ys[3], 1.0, st.eta[3], 1.0), "the cache follows eta");
         let (m2, s2d) = mean_sd(&draws);
         assert!((m2 - pm).abs() < 6.0 * s2d / (draws.len() as f64).sqrt(), "{m2} vs {pm}");
         assert!((s2d * s2d / pv - 1.0).abs() < 0.05);

@@ -1,0 +1,71 @@
+//! Time per observation per iteration on a simulated Poisson GLMM like bench/models.R's
+//! poisson_100k (one chain, this thread). `cargo run --release --example speed [iter]`.
+
+use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal, Poisson};
+use std::time::Instant;
+
+fn main() {
+    let iter: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let (m, n) = (1000, 100_000);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let b: Vec<(f64, f64)> = (0..m)
+        .map(|_| {
+            let (u, v): (f64, f64) = (z.sample(&mut rng), z.sample(&mut rng));
+            (0.5 * u, 0.1 * u + 0.28 * v)
+        })
+        .collect();
+    let group: Vec<usize> = (0..n).map(|_| rng.gen_range(0..m)).collect();
+    let x: Vec<f64> = (0..n).map(|_| z.sample(&mut rng)).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let (b0, b1) = b[group[i]];
+            Poisson::new((0.5 + b0 + (0.3 + b1) * x[i]).exp()).unwrap().sample(&mut rng)
+        })
+        .collect();
+    let mut xm = vec![1.0; n];
+    xm.extend_from_slice(&x);
+    let spec = ModelSpec {
+        family: "poisson".into(),
+        y,
+        trials: vec![],
+        offset: vec![0.0; n],
+        x: xm.clone(),
+        p: 2,
+        terms: vec![TermSpec {
+            n_groups: m,
+            group,
+            z: xm,
+            mean_col: vec![Some(0), Some(1)],
+            shadow_col: vec![],
+            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5, 2.5] },
+        }],
+        fixef_mean: vec![0.0, 0.0],
+        fixef_sd: vec![2.5, 2.5],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+    };
+    let model = Model::new(spec).unwrap();
+    let init = vec![ChainInit { fixef: vec![0.5, 0.3], jitter_sd: vec![0.01, 0.01], sigma: 1.0 }];
+    let cfg = ChainConfig { iter, warmup: iter / 2, ..Default::default() };
+    let t = Instant::now();
+    let out = run_chains(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();
+    let s = t.elapsed().as_secs_f64();
+    let k = out[0].n_kept;
+    let mean = |c: usize| out[0].draws[c * k..(c + 1) * k].iter().sum::<f64>() / k as f64;
+    let np = model.n_params();
+    println!(
+        "{iter} iterations: {s:.2} s, {:.1} ns/obs/iter; means: theta {:.3} {:.3}, Sigma {:.3} {:.3} {:.3}; accept {:.2} {:.2}",
+        1e9 * s / (n * iter) as f64,
+        mean(0),
+        mean(1),
+        mean(np - 3),
+        mean(np - 2),
+        mean(np - 1),
+        out[0].accept_fixef,
+        out[0].accept_groups[0]
+    );
+}

@@ -1,0 +1,155 @@
+//! Per-row state of a chain and the access that group updates in parallel have to it.
+//!
+//! Besides the linear predictor, the state caches each row's log-likelihood and score at it
+//! (non-gaussian families). A Metropolis step then reads the current values instead of
+//! recomputing them and evaluates the family once per row, at the proposal; accepting the
+//! proposal copies its values in.
+
+use crate::family::Family;
+use crate::model::Term;
+use rayon::prelude::*;
+use std::marker::PhantomData;
+
+/// eta, log-likelihood and score per row (`ll` and `sc` are empty for gaussian models,
+/// whose steps are all Gibbs).
+#[derive(Clone, Debug, Default)]
+pub struct RowState {
+    pub eta: Vec<f64>,
+    pub ll: Vec<f64>,
+    pub sc: Vec<f64>,
+}
+
+impl RowState {
+    /// A state for `n` rows; `cached` allocates the log-likelihood and score.
+    pub fn new(n: usize, cached: bool) -> Self {
+        let c = if cached { n } else { 0 };
+        RowState { eta: vec![0.0; n], ll: vec![0.0; c], sc: vec![0.0; c] }
+    }
+
+    /// Recomputes the cached log-likelihood and score from eta (after eta or y changed
+    /// outside the steps).
+    pub fn refresh<F: Family + ?Sized>(&mut self, fam: &F, y: &[f64], trials: &[f64]) {
+        if self.ll.is_empty() {
+            return;
+        }
+        for i in 0..self.eta.len() {
+            (self.ll[i], self.sc[i]) = fam.loglik_score(y[i], trials[i], self.eta[i], 1.0);
+        }
+    }
+
+    /// Sum of the cached log-likelihood.
+    pub fn loglik(&self) -> f64 {
+        self.ll.iter().sum()
+    }
+
+    /// The rows of one group, with a scratch state of the group's size in `prop`, for a
+    /// single (sequential) update.
+    pub fn group<'a>(&'a mut self, prop: &'a mut RowState, rows: &'a [usize], z: &'a [f64]) -> GroupRows<'a> {
+        assert!(prop.eta.len() >= rows.len() && prop.ll.len() >= rows.len() && rows.iter().all(|&i| i < self.ll.len()));
+        GroupRows { rows, z, q: z.len() / rows.len().max(1), cur: Raw::new(self), prop: Raw::new(prop) }
+    }
+
+    /// Every group of `term` as a `GroupRows`, each handed out once, in order; `prop` (n rows)
+    /// gives group j the scratch positions `ptr[j]..ptr[j + 1]`.
+    pub fn groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl Iterator<Item = GroupRows<'a>> + 'a {
+        let (cur, scratch) = self.split(prop, term);
+        (0..term.m).map(move |j| group_at(cur, scratch, term, j))
+    }
+
+    /// As `groups`, for updates on several threads. The groups of a term partition the rows
+    /// (checked when the model is built), so no two of them share a row or a scratch slot.
+    pub fn par_groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl IndexedParallelIterator<Item = GroupRows<'a>> + 'a {
+        let (cur, scratch) = self.split(prop, term);
+        (0..term.m).into_par_iter().map(move |j| group_at(cur, scratch, term, j))
+    }
+
+    fn split<'a>(&'a mut self, prop: &'a mut RowState, term: &Term) -> (Raw<'a>, Raw<'a>) {
+        let n = term.rows.len();
+        assert!(self.eta.len() == n && self.ll.len() == n && prop.eta.len() == n && prop.ll.len() == n);
+        (Raw::new(self), Raw::new(prop))
+    }
+}
+
+fn group_at<'a>(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j: usize) -> GroupRows<'a> {
+    let (a, b) = (term.ptr[j], term.ptr[j + 1]);
+    GroupRows { rows: &term.rows[a..b], z: &term.z[a * term.q..b * term.q], q: term.q, cur, prop: prop.offset(a) }
+}
+
+/// Raw pointers into a RowState, shared across threads by `RowState::groups`.
+#[derive(Clone, Copy)]
+struct Raw<'a> {
+    eta: *mut f64,
+    ll: *mut f64,
+    sc: *mut f64,
+    _life: PhantomData<&'a mut RowState>,
+}
+
+// Sound because every GroupRows built from a Raw touches only its own group's rows.
+unsafe impl Send for Raw<'_> {}
+unsafe impl Sync for Raw<'_> {}
+
+impl<'a> Raw<'a> {
+    fn new(s: &'a mut RowState) -> Self {
+        Raw { eta: s.eta.as_mut_ptr(), ll: s.ll.as_mut_ptr(), sc: s.sc.as_mut_ptr(), _life: PhantomData }
+    }
+    fn offset(self, a: usize) -> Self {
+        // in bounds: a <= n, checked by the caller
+        unsafe { Raw { eta: self.eta.add(a), ll: self.ll.add(a), sc: self.sc.add(a), _life: PhantomData } }
+    }
+}
+
+/// One group's rows: the current (eta, loglik, score) of its k-th row and a scratch slot
+/// for the proposal at position k.
+pub struct GroupRows<'a> {
+    rows: &'a [usize],
+    z: &'a [f64],
+    q: usize,
+    cur: Raw<'a>,
+    prop: Raw<'a>,
+}
+
+impl GroupRows<'_> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+    /// Data row of the group's k-th row.
+    #[inline]
+    pub fn row(&self, k: usize) -> usize {
+        self.rows[k]
+    }
+    /// Random-effects design of the k-th row (q values).
+    #[inline]
+    pub fn z(&self, k: usize) -> &[f64] {
+        &self.z[k * self.q..(k + 1) * self.q]
+    }
+    /// Current (eta, loglik, score) of the k-th row.
+    #[inline]
+    pub fn get(&self, k: usize) -> (f64, f64, f64) {
+        let i = self.rows[k];
+        // i is one of this group's rows (bounds checked where the rows were handed out)
+        unsafe { (*self.cur.eta.add(i), *self.cur.ll.add(i), *self.cur.sc.add(i)) }
+    }
+    /// Stores the proposal's (eta, loglik, score) of the k-th row.
+    #[inline]
+    pub fn set_prop(&mut self, k: usize, v: (f64, f64, f64)) {
+        assert!(k < self.rows.len());
+        unsafe {
+            *self.prop.eta.add(k) = v.0;
+            *self.prop.ll.add(k) = v.1;
+            *self.prop.sc.add(k) = v.2;
+        }
+    }
+    /// Makes the stored proposal current.
+    pub fn accept(&mut self) {
+        for (k, &i) in self.rows.iter().enumerate() {
+            unsafe {
+                *self.cur.eta.add(i) = *self.prop.eta.add(k);
+                *self.cur.ll.add(i) = *self.prop.ll.add(k);
+                *self.cur.sc.add(i) = *self.prop.sc.add(k);
+            }
+        }
+    }
+}
