@@ -1,5 +1,6 @@
-//! Time per observation per iteration on a simulated Poisson GLMM like bench/models.R's
-//! poisson_100k (one chain, this thread). `cargo run --release --example speed [iter]`.
+//! Time per observation per iteration on simulated GLMMs like bench/models.R's poisson_100k
+//! and bernoulli_50k_crossed (one chain, this thread), for profiling the sampler alone:
+//! `cargo run --release --example speed [iter] [poisson|bernoulli]`.
 
 use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
 use rand::{Rng, SeedableRng};
@@ -9,6 +10,29 @@ use std::time::Instant;
 
 fn main() {
     let iter: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let spec = if std::env::args().nth(2).as_deref() == Some("bernoulli") { bernoulli() } else { poisson() };
+    let n = spec.y.len();
+    let model = Model::new(spec).unwrap();
+    let init = vec![ChainInit { fixef: vec![0.0; model.p], jitter_sd: vec![0.01; model.p], sigma: 1.0 }];
+    let cfg = ChainConfig { iter, warmup: iter / 2, ..Default::default() };
+    let t = Instant::now();
+    let out = run_chains(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();
+    let s = t.elapsed().as_secs_f64();
+    let k = out[0].n_kept;
+    let mean = |c: usize| out[0].draws[c * k..(c + 1) * k].iter().sum::<f64>() / k as f64;
+    let np = model.n_params();
+    println!(
+        "{iter} iterations: {s:.2} s, {:.1} ns/obs/iter; means: fixef {:.3} {:.3}, last Sigma entry {:.3}; accept {:.2} {:?}",
+        1e9 * s / (n * iter) as f64,
+        mean(0),
+        mean(1),
+        mean(np - 1),
+        out[0].accept_fixef,
+        out[0].accept_groups
+    );
+}
+
+fn poisson() -> ModelSpec {
     let (m, n) = (1000, 100_000);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let z = Normal::new(0.0, 1.0).unwrap();
@@ -28,7 +52,7 @@ fn main() {
         .collect();
     let mut xm = vec![1.0; n];
     xm.extend_from_slice(&x);
-    let spec = ModelSpec {
+    ModelSpec {
         family: "poisson".into(),
         y,
         trials: vec![],
@@ -47,25 +71,45 @@ fn main() {
         fixef_sd: vec![2.5, 2.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+    }
+}
+
+fn bernoulli() -> ModelSpec {
+    let (m1, m2, n) = (500, 100, 50_000);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let u1: Vec<f64> = (0..m1).map(|_| 0.7 * z.sample(&mut rng)).collect();
+    let u2: Vec<f64> = (0..m2).map(|_| 0.4 * z.sample(&mut rng)).collect();
+    let g1: Vec<usize> = (0..n).map(|_| rng.gen_range(0..m1)).collect();
+    let g2: Vec<usize> = (0..n).map(|_| rng.gen_range(0..m2)).collect();
+    let x: Vec<f64> = (0..n).map(|_| z.sample(&mut rng)).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let eta = -0.3 + 0.6 * x[i] + u1[g1[i]] + u2[g2[i]];
+            f64::from(u8::from(rng.gen::<f64>() < 1.0 / (1.0 + (-eta).exp())))
+        })
+        .collect();
+    let mut xm = vec![1.0; n];
+    xm.extend_from_slice(&x);
+    let term = |m: usize, group: Vec<usize>, mean_col, shadow_col| TermSpec {
+        n_groups: m,
+        group,
+        z: vec![1.0; n],
+        mean_col: vec![mean_col],
+        shadow_col: vec![shadow_col],
+        cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5] },
     };
-    let model = Model::new(spec).unwrap();
-    let init = vec![ChainInit { fixef: vec![0.5, 0.3], jitter_sd: vec![0.01, 0.01], sigma: 1.0 }];
-    let cfg = ChainConfig { iter, warmup: iter / 2, ..Default::default() };
-    let t = Instant::now();
-    let out = run_chains(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();
-    let s = t.elapsed().as_secs_f64();
-    let k = out[0].n_kept;
-    let mean = |c: usize| out[0].draws[c * k..(c + 1) * k].iter().sum::<f64>() / k as f64;
-    let np = model.n_params();
-    println!(
-        "{iter} iterations: {s:.2} s, {:.1} ns/obs/iter; means: theta {:.3} {:.3}, Sigma {:.3} {:.3} {:.3}; accept {:.2} {:.2}",
-        1e9 * s / (n * iter) as f64,
-        mean(0),
-        mean(1),
-        mean(np - 3),
-        mean(np - 2),
-        mean(np - 1),
-        out[0].accept_fixef,
-        out[0].accept_groups[0]
-    );
+    ModelSpec {
+        family: "binomial".into(),
+        y,
+        trials: vec![1.0; n],
+        offset: vec![0.0; n],
+        x: xm,
+        p: 2,
+        terms: vec![term(m1, g1, Some(0), None), term(m2, g2, None, Some(0))],
+        fixef_mean: vec![0.0, 0.0],
+        fixef_sd: vec![2.5, 2.5],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+    }
 }

@@ -130,6 +130,7 @@ struct Chain<'a> {
     fix_chol: Vec<f64>,
     fix_log_scale: f64,
     fix_accepted: usize,
+    fix_tried: usize,
     /// All fixed effects before and after the joint step.
     f_old: Vec<f64>,
     f_new: Vec<f64>,
@@ -140,6 +141,10 @@ struct Chain<'a> {
     prop: RowState,
     /// Update the groups of a term on the chain's rayon pool (the draws are the same).
     parallel: bool,
+    /// The non-centred block step and the expansion moves run every `aux_every` sweeps
+    /// (every sweep in warmup; see `choose_aux_every`).
+    aux_every: usize,
+    n_sweeps: usize,
     dz: Vec<f64>,
     work: Vec<f64>,
     /// A simulated response used instead of the model's (Geweke's joint-distribution test).
@@ -209,6 +214,7 @@ impl<'a> Chain<'a> {
             fix_chol: vec![0.0; p * p],
             fix_log_scale: initial_log_scale(p),
             fix_accepted: 0,
+            fix_tried: 0,
             f_old: vec![0.0; p],
             f_new: vec![0.0; p],
             terms,
@@ -216,6 +222,8 @@ impl<'a> Chain<'a> {
             rows: RowState::new(model.n, cached),
             prop: RowState::new(model.n, cached),
             parallel,
+            aux_every: 1,
+            n_sweeps: 0,
             dz: vec![0.0; model.n],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
             y_sim: None,
@@ -324,15 +332,19 @@ impl<'a> Chain<'a> {
         let y_sim = self.y_sim.take();
         let y: &[f64] = y_sim.as_deref().unwrap_or(&m.y);
         let resp = Response { y, trials: &m.trials };
+        self.n_sweeps += 1;
+        let aux = self.n_sweeps % self.aux_every == 0;
         // Fixed effects jointly, non-centred: interweaves with the centred theta step below.
-        if m.p > 0 {
+        if m.p > 0 && aux {
             self.fixef_step(fam, resp, adapt);
         }
         self.translate_shadows();
         for ti in 0..m.terms.len() {
             self.group_steps(fam, resp, ti, adapt);
             self.hyper_steps(ti)?;
-            self.expansion_steps(fam, resp, ti, adapt);
+            if aux {
+                self.expansion_steps(fam, resp, ti, adapt);
+            }
         }
         if fam.is_gaussian() {
             self.sigma2 = steps::draw_sigma2(&mut self.rng, y, &self.rows.eta, m.sigma_df, m.sigma_scale);
@@ -367,6 +379,7 @@ impl<'a> Chain<'a> {
                 &mut self.work,
             );
             self.fix_accepted += usize::from(mv.accepted);
+            self.fix_tried += 1;
             if let Some(g) = adapt {
                 adapt_log_scale(&mut self.fix_log_scale, g, mv.prob, TARGET_ACCEPT);
             }
@@ -526,6 +539,38 @@ impl<'a> Chain<'a> {
             if let Some(gm) = adapt {
                 s.shear_steps[k + l * q] += gm * (mv.prob - 0.44);
             }
+        }
+    }
+
+    /// The largest share of a group coefficient's posterior precision that comes from the
+    /// prior, [(C_j + Sigma^-1)^-1 Sigma^-1]_kk averaged over groups, over terms and
+    /// components k (C_j: the group's data curvature).
+    fn prior_share(&self) -> f64 {
+        let mut share: f64 = 0.0;
+        for (t, s) in self.model.terms.iter().zip(&self.terms) {
+            let (q, qq) = (t.q, t.q * t.q);
+            let p = nalgebra::DMatrix::from_column_slice(q, q, &s.prec);
+            let mut sum = vec![0.0; q];
+            for j in 0..t.m {
+                let c = nalgebra::DMatrix::from_column_slice(q, q, &s.curv[j * qq..(j + 1) * qq]);
+                let Some(ch) = (c + &p).cholesky() else { return 1.0 };
+                let x = ch.solve(&p);
+                (0..q).for_each(|k| sum[k] += x[(k, k)]);
+            }
+            share = sum.iter().fold(share, |a, v| a.max(v / t.m as f64));
+        }
+        share
+    }
+
+    /// After warmup: where the data dominate every group (prior share f small), the centred
+    /// Gibbs steps alone mix at rate about f (Papaspiliopoulos, Roberts and Skold 2007), so
+    /// the block and expansion moves, each a pass over the data, run only every
+    /// min(4, 0.25 / f) sweeps. The schedule is fixed from here on, so each sweep still leaves
+    /// the posterior invariant.
+    fn choose_aux_every(&mut self) {
+        if !self.model.family.is_gaussian() && !self.model.terms.is_empty() {
+            let f = self.prior_share();
+            self.aux_every = ((0.25 / f).floor() as usize).clamp(1, 4);
         }
     }
 
@@ -692,7 +737,9 @@ fn chain_loop(
             c.update_curvature();
         }
         if i == cfg.warmup {
+            c.choose_aux_every();
             c.fix_accepted = 0;
+            c.fix_tried = 0;
             c.terms.iter_mut().for_each(|t| t.accepted = 0);
         }
         let adapt = if warm { Some(1.0 / ((i + 1) as f64).powf(0.6)) } else { None };
@@ -706,7 +753,7 @@ fn chain_loop(
     }
     let kept_iter = ((cfg.iter - cfg.warmup) * cfg.sweeps.max(1)) as f64;
     let gaussian = model.family.is_gaussian();
-    let accept_fixef = if gaussian || model.p == 0 { f64::NAN } else { c.fix_accepted as f64 / kept_iter };
+    let accept_fixef = if gaussian || model.p == 0 { f64::NAN } else { c.fix_accepted as f64 / c.fix_tried.max(1) as f64 };
     let accept_groups = model
         .terms
         .iter()
