@@ -32,7 +32,10 @@
 #' @param sweeps Full sweeps of the sampler per iteration. \code{NULL} (default) picks 1 for
 #'   large models and up to 3 for small ones, where a sweep costs little and mixing of the
 #'   covariances gains from more; the kept draws form a Markov chain either way.
-#' @param cores Worker threads for the chains; the draws do not depend on it.
+#' @param cores Threads. Chains run in parallel on up to \code{cores} threads; when
+#'   \code{cores} exceeds \code{chains}, each chain also updates its groups on
+#'   \code{cores \%/\% chains} threads (for random-effects terms with 5,000 rows or more).
+#'   The default is all detected cores. The draws do not depend on it.
 #' @param seed Seed for the sampler. \code{NULL} draws one from R's generator, so
 #'   \code{set.seed()} makes a fit reproducible.
 #' @param refresh Print each chain's progress every \code{refresh} iterations; 0 is silent.
@@ -63,7 +66,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   thin <- check_count(thin, "thin", min = 1)
   refresh <- check_count(refresh, "refresh", min = 0)
   if (warmup >= iter) stop("'warmup' must be smaller than 'iter'.", call. = FALSE)
-  cores <- if (is.null(cores)) min(chains, max(1L, parallel::detectCores(), na.rm = TRUE)) else check_count(cores, "cores", min = 1)
+  cores <- if (is.null(cores)) max(1L, parallel::detectCores(), na.rm = TRUE) else check_count(cores, "cores", min = 1)
   seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_count(seed, "seed", min = 0)
   if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
 

@@ -65,3 +65,14 @@ test_that("adding chains does not change the existing chains' draws", {
               chains = 3, iter = 300, refresh = 0, seed = 11)
   expect_identical(f3$draws[, 1:2, ], f2$draws)
 })
+
+test_that("group updates on several threads give the same draws as on one", {
+  # one chain on 2 cores: groups of a term with >= 5,000 rows are updated in parallel
+  set.seed(3)
+  n <- 6000
+  d <- data.frame(g = factor(sample.int(300, n, replace = TRUE)), x = rnorm(n))
+  d$y <- rbinom(n, 1, plogis(0.2 + 0.5 * d$x + rnorm(300, 0, 0.5)[d$g]))
+  f1 <- bglmm(y ~ x + (1 | g), data = d, family = binomial, chains = 1, iter = 60, cores = 1, seed = 11, refresh = 0)
+  f2 <- bglmm(y ~ x + (1 | g), data = d, family = binomial, chains = 1, iter = 60, cores = 2, seed = 11, refresh = 0)
+  expect_identical(f1$draws, f2$draws)
+})

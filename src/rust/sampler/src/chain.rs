@@ -106,6 +106,10 @@ fn scaling_moves(m: usize) -> usize {
     MANY_GROUPS.div_ceil(m.max(1)).clamp(1, 5)
 }
 
+/// Terms with fewer rows update their groups on one thread: a sweep over them is too short
+/// to gain from splitting.
+const PARALLEL_MIN_ROWS: usize = 5000;
+
 /// Ordered pairs (k, l), k != l, of a term's components: the shear moves.
 fn pairs(q: usize) -> impl Iterator<Item = (usize, usize)> {
     (0..q).flat_map(move |k| (0..q).filter(move |&l| l != k).map(move |l| (k, l)))
@@ -417,7 +421,7 @@ impl<'a> Chain<'a> {
             mv.accepted
         };
         let (qq, wl) = (q * q, group_work_len(q));
-        let n_acc = if self.parallel && t.m > 1 {
+        let n_acc = if self.parallel && t.rows.len() >= PARALLEL_MIN_ROWS && t.m > 1 {
             let groups = self.rows.par_groups(&mut self.prop, t).zip(beta.par_chunks_mut(q)).zip(log_scale.par_iter_mut());
             groups.zip(curv.par_chunks(qq).zip(work.par_chunks_mut(wl))).enumerate().map(step).filter(|&a| a).count()
         } else {
