@@ -16,6 +16,19 @@
 #' reported group effects \code{b[...]} are the deviations \eqn{\beta_j - \theta}, as in
 #' rstanarm.
 #'
+#' @section Fits without group effects:
+#' With many groups the draws of the group effects \code{b[...]} can dominate the memory of
+#' a fit. \code{save_ranef = FALSE} does not keep them (the sampler still draws them; the
+#' other draws are exactly those of \code{save_ranef = TRUE} with the same seed). Methods
+#' for the kept parameters work as usual: \code{print}, \code{summary}, \code{fixef},
+#' \code{VarCorr}, \code{vcov}, \code{sigma}, \code{as.matrix} and the \code{as_draws_*}
+#' formats, \code{prior_summary}, \code{plot} of those parameters, and predictions without
+#' the group effects (\code{re.form = NA}). Everything that needs the group effects is an
+#' error: \code{ranef}, \code{coef}, \code{fitted}, \code{residuals}, predictions with
+#' group effects (\code{predict}, \code{posterior_linpred}, \code{posterior_epred},
+#' \code{posterior_predict} with the default \code{re.form}), \code{log_lik}, \code{loo},
+#' \code{waic}, \code{pp_check} and \code{bayes_R2}.
+#'
 #' @param formula An lme4-style formula: fixed effects as in [glm()] (factors, interactions,
 #'   \code{poly()}, \code{I()}, \code{offset()}) and random terms \code{(1 | g)},
 #'   \code{(1 + x | g)}, \code{(x || g)}, crossed \code{(1 | a) + (1 | b)}, nested
@@ -40,6 +53,10 @@
 #' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
 #'   a message saying how many rows were dropped).
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
+#' @param save_ranef Keep the draws of the group effects \code{b[...]} (default). With
+#'   \code{FALSE}, as rstanarm's and brms's \code{save_pars} for big data, the fit keeps only
+#'   the fixed effects, \code{sigma} and the covariances \code{Sigma}; see the section
+#'   "Fits without group effects".
 #' @return An object of class \code{"bglmm"}: see [print.bglmm()], [summary.bglmm()],
 #'   [as.matrix.bglmm()] and [prior_summary.bglmm()].
 #' @references Hoff, P. D. (2009). \emph{A First Course in Bayesian Statistical Methods},
@@ -54,7 +71,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
                   chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,
                   sweeps = NULL, cores = NULL, seed = NULL,
                   refresh = if (interactive()) max(iter %/% 10, 1) else 0,
-                  na.action = stats::na.omit, contrasts = NULL) {
+                  na.action = stats::na.omit, contrasts = NULL, save_ranef = TRUE) {
   call <- match.call()
   family <- bglmm_family(family)
   chains <- check_count(chains, "chains", min = 1)
@@ -66,12 +83,13 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   cores <- if (is.null(cores)) min(chains, max(1L, parallel::detectCores(), na.rm = TRUE)) else check_count(cores, "cores", min = 1)
   seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_count(seed, "seed", min = 0)
   if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
+  save_ranef <- check_flag(save_ranef, "save_ranef")
 
   md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame())
   pr <- resolve_prior(prior, md, family)
   sweeps <- if (is.null(sweeps)) default_sweeps(md) else check_count(sweeps, "sweeps", min = 1)
   n_kept <- ceiling((iter - warmup) / thin)
-  par_names <- parameter_names(md, family)
+  par_names <- parameter_names(md, family, save_ranef)
   check_size(n_kept * chains, length(par_names))
   init <- initial_values(md, family, pr)
 
@@ -90,7 +108,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   )
   config <- list(
     iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
-    sweeps = as.numeric(sweeps), save_ranef = TRUE, first_chain = 0,
+    sweeps = as.numeric(sweeps), save_ranef = save_ranef, first_chain = 0,
     chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma
@@ -116,7 +134,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
       sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,
-                     cores = cores, seed = seed, time = elapsed),
+                     cores = cores, seed = seed, save_ranef = save_ranef, time = elapsed),
       n_dropped = md$n_dropped
     ),
     class = "bglmm"
@@ -159,6 +177,11 @@ check_count <- function(x, name, min = 0) {
   as.integer(x)
 }
 
+check_flag <- function(x, name) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) stop(sprintf("'%s' must be TRUE or FALSE.", name), call. = FALSE)
+  x
+}
+
 # Refuse up front a request whose draws would not fit in memory.
 check_size <- function(n_draws, n_par) {
   gb <- 8 * as.numeric(n_draws) * n_par / 2^30
@@ -169,9 +192,10 @@ check_size <- function(n_draws, n_par) {
   }
 }
 
-# Names as in rstanarm: fixed effects, b[coef group:level], sigma, Sigma[group:row,col].
-parameter_names <- function(md, family) {
-  b <- unlist(lapply(md$re, function(r) {
+# Names as in rstanarm: fixed effects, b[coef group:level], sigma, Sigma[group:row,col];
+# without the b block when the group effects are not saved.
+parameter_names <- function(md, family, save_ranef = TRUE) {
+  b <- if (save_ranef) unlist(lapply(md$re, function(r) {
     paste0("b[", rep(r$cnms, times = length(r$levels)), " ", r$group_name, ":",
            rep(r$levels, each = length(r$cnms)), "]")
   }))
@@ -182,6 +206,19 @@ parameter_names <- function(md, family) {
     paste0("Sigma[", r$group_name, ":", r$cnms[idx[, 1]], ",", r$cnms[idx[, 2]], "]")
   }))
   c(colnames(md$X), b, if (family$family == "gaussian") "sigma", sig)
+}
+
+# Whether a fit kept the draws of its group effects (fits made before save_ranef did).
+has_ranef_draws <- function(object) !identical(object$sampler$save_ranef, FALSE)
+
+# The one error of every method that needs the group effects of a save_ranef = FALSE fit.
+require_ranef_draws <- function(object) {
+  if (length(object$re) && !has_ranef_draws(object)) {
+    stop("This fit was made with save_ranef = FALSE, so it has no draws of the group effects: ",
+         "refit with save_ranef = TRUE, or use re.form = NA for predictions without them.",
+         call. = FALSE)
+  }
+  invisible(object)
 }
 
 # Starting values: the GLM fit of the fixed part (no random effects), kept only if sensible;
