@@ -29,6 +29,18 @@
 #' \code{posterior_predict} with the default \code{re.form}), \code{log_lik}, \code{loo},
 #' \code{waic}, \code{pp_check} and \code{bayes_R2}.
 #'
+#' @section Chains on other processes or machines:
+#' With \code{future = TRUE} each chain is one future of the future framework, run by
+#' [future.apply::future_lapply()] under the plan set with [future::plan()]: sequentially,
+#' in background R sessions (\code{multisession}) or on other machines (\code{cluster}).
+#' The packages future and future.apply must be installed, and bglmm on every worker.
+#' The seed is drawn in the calling session as usual and chain \eqn{k} uses the same random
+#' stream as in a threaded run, so the draws are identical to those of \code{future = FALSE}
+#' with the same seed, whatever the plan and the number of workers. Each future runs one
+#' chain in one thread and prints no progress (\code{refresh} is ignored). The data travel
+#' to the workers with the futures: for large data sets raise
+#' \code{options(future.globals.maxSize)}.
+#'
 #' @param formula An lme4-style formula: fixed effects as in [glm()] (factors, interactions,
 #'   \code{poly()}, \code{I()}, \code{offset()}) and random terms \code{(1 | g)},
 #'   \code{(1 + x | g)}, \code{(x || g)}, crossed \code{(1 | a) + (1 | b)}, nested
@@ -45,11 +57,13 @@
 #' @param sweeps Full sweeps of the sampler per iteration. \code{NULL} (default) picks 1 for
 #'   large models and up to 3 for small ones, where a sweep costs little and mixing of the
 #'   covariances gains from more; the kept draws form a Markov chain either way.
-#' @param cores Worker threads for the chains; the draws do not depend on it.
+#' @param cores Worker threads for the chains; the draws do not depend on it. Unused with
+#'   \code{future = TRUE}.
 #' @param seed Seed for the sampler. \code{NULL} draws one from R's generator, so
 #'   \code{set.seed()} makes a fit reproducible.
 #' @param refresh Print each chain's progress every \code{refresh} iterations; 0 is silent.
-#'   The default prints in interactive sessions only.
+#'   The default prints in interactive sessions only. Progress is not printed with
+#'   \code{future = TRUE}.
 #' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
 #'   a message saying how many rows were dropped).
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
@@ -57,6 +71,10 @@
 #'   \code{FALSE}, as rstanarm's and brms's \code{save_pars} for big data, the fit keeps only
 #'   the fixed effects, \code{sigma} and the covariances \code{Sigma}; see the section
 #'   "Fits without group effects".
+#' @param future Run the chains through the future framework (one future per chain) instead
+#'   of threads of this R session, as brms's argument of the same name: see the section
+#'   "Chains on other processes or machines". The default is
+#'   \code{getOption("bglmm.future", FALSE)}.
 #' @return An object of class \code{"bglmm"}: see [print.bglmm()], [summary.bglmm()],
 #'   [as.matrix.bglmm()] and [prior_summary.bglmm()].
 #' @references Hoff, P. D. (2009). \emph{A First Course in Bayesian Statistical Methods},
@@ -71,7 +89,8 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
                   chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,
                   sweeps = NULL, cores = NULL, seed = NULL,
                   refresh = if (interactive()) max(iter %/% 10, 1) else 0,
-                  na.action = stats::na.omit, contrasts = NULL, save_ranef = TRUE) {
+                  na.action = stats::na.omit, contrasts = NULL, save_ranef = TRUE,
+                  future = getOption("bglmm.future", FALSE)) {
   call <- match.call()
   family <- bglmm_family(family)
   chains <- check_count(chains, "chains", min = 1)
@@ -80,7 +99,9 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   thin <- check_count(thin, "thin", min = 1)
   refresh <- check_count(refresh, "refresh", min = 0)
   if (warmup >= iter) stop("'warmup' must be smaller than 'iter'.", call. = FALSE)
-  cores <- if (is.null(cores)) min(chains, max(1L, parallel::detectCores(), na.rm = TRUE)) else check_count(cores, "cores", min = 1)
+  future <- check_flag(future, "future")
+  if (future) check_future_installed()
+  cores <- if (future) 1L else if (is.null(cores)) min(chains, max(1L, parallel::detectCores(), na.rm = TRUE)) else check_count(cores, "cores", min = 1)
   seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_count(seed, "seed", min = 0)
   if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
   save_ranef <- check_flag(save_ranef, "save_ranef")
@@ -114,11 +135,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     init_sigma = init$sigma
   )
   start <- Sys.time()
-  out <- bglmm_sample(spec, config)
-  if (!is.null(out$error)) {
-    if (grepl("interrupted", out$error)) stop("Sampling was interrupted (Ctrl-C); no draws were kept.", call. = FALSE)
-    stop("Sampling failed: ", out$error, call. = FALSE)
-  }
+  out <- run_sampler(spec, config, future)
   elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
 
   draws <- array(NA_real_, c(n_kept, chains, length(par_names)),
@@ -134,11 +151,64 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
       sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,
-                     cores = cores, seed = seed, save_ranef = save_ranef, time = elapsed),
+                     cores = cores, seed = seed, save_ranef = save_ranef, future = future,
+                     time = elapsed),
       n_dropped = md$n_dropped
     ),
     class = "bglmm"
   )
+}
+
+# Runs the chains, in threads of this session or as futures; a failed run is an R error.
+run_sampler <- function(spec, config, future) {
+  out <- if (future) sample_with_futures(spec, config) else bglmm_sample(spec, config)
+  if (!is.null(out$error)) {
+    if (grepl("interrupted", out$error)) stop("Sampling was interrupted (Ctrl-C); no draws were kept.", call. = FALSE)
+    stop("Sampling failed: ", out$error, call. = FALSE)
+  }
+  out
+}
+
+check_future_installed <- function() {
+  missing <- Filter(function(p) !requireNamespace(p, quietly = TRUE), c("future", "future.apply"))
+  if (length(missing)) {
+    stop(sprintf("future = TRUE needs the package%s %s: install %s, or use future = FALSE.",
+                 if (length(missing) > 1) "s" else "", paste(missing, collapse = " and "),
+                 if (length(missing) > 1) "them" else "it"), call. = FALSE)
+  }
+}
+
+# One future per chain. The seed was drawn in this session and chain k keeps its own random
+# stream (first_chain = k - 1), so the draws equal those of the threaded run. The sampler
+# uses no random numbers of R: future.seed = NULL neither generates L'Ecuyer streams for
+# the futures (which would change this session's RNG state) nor checks the futures for use
+# of R's RNG (which loading packages on a worker can trip without affecting the draws).
+sample_with_futures <- function(spec, config) {
+  outs <- tryCatch(
+    future.apply::future_lapply(seq_len(config$chains) - 1, sample_one_chain, spec = spec,
+                                config = config, future.seed = NULL, future.chunk.size = 1L,
+                                future.packages = "bglmm"),
+    error = function(e) {
+      stop("Sampling failed: a future running a chain failed (does every worker have bglmm ",
+           "installed?): ", conditionMessage(e), call. = FALSE)
+    }
+  )
+  combine_chains(outs)
+}
+
+# Chain k + 1 of a run alone, in one thread and silent, as a worker runs it. A function of
+# bglmm's namespace, so a fresh worker loads bglmm to call it.
+sample_one_chain <- function(k, spec, config) {
+  config[c("chains", "first_chain", "cores", "refresh")] <- list(1, as.numeric(k), 1, 0)
+  bglmm_sample(spec, config)
+}
+
+# The outputs of one-chain runs as the output of one run of all the chains.
+combine_chains <- function(outs) {
+  for (o in outs) if (!is.null(o$error)) return(o)
+  list(draws = lapply(outs, function(o) o$draws[[1L]]),
+       accept_fixef = vapply(outs, function(o) o$accept_fixef, 1),
+       accept_groups = do.call(rbind, lapply(outs, function(o) o$accept_groups)))
 }
 
 # family as in glm: a function, a family object or a name; canonical links only.
