@@ -41,6 +41,17 @@
 #' to the workers with the futures: for large data sets raise
 #' \code{options(future.globals.maxSize)}.
 #'
+#' @section Separation and other unbounded likelihoods:
+#' After sampling, \code{bglmm()} warns when the likelihood of the fixed effects has no
+#' finite maximum along some coefficient, so that its posterior is set by the prior alone:
+#' complete or quasi-complete separation in binomial data, or a factor level with only
+#' zero counts (Poisson) or only successes or failures (binomial). The test continues the
+#' GLM fit of the fixed part (as [glm()] would give) by a few reweighted least-squares
+#' steps, which move a coefficient only along a direction without a maximum, and the
+#' warning names the coefficients whose posterior sd is still at least 0.2 of the prior
+#' sd. Groups of a random-effects term with only zeros are not concerned: the hierarchical
+#' prior of their group effects handles them.
+#'
 #' @param formula An lme4-style formula: fixed effects as in [glm()] (factors, interactions,
 #'   \code{poly()}, \code{I()}, \code{offset()}) and random terms \code{(1 | g)},
 #'   \code{(1 + x | g)}, \code{(x || g)}, crossed \code{(1 | a) + (1 | b)}, nested
@@ -112,7 +123,8 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   n_kept <- ceiling((iter - warmup) / thin)
   par_names <- parameter_names(md, family, save_ranef)
   check_size(n_kept * chains, length(par_names))
-  init <- initial_values(md, family, pr)
+  glm0 <- fixed_glm(md, family)
+  init <- initial_values(md, family, pr, glm0)
 
   spec <- list(
     family = family$family, y = md$y, trials = as.numeric(md$trials), offset = md$offset,
@@ -143,6 +155,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   for (ch in seq_len(chains)) draws[, ch, ] <- out$draws[[ch]]
   acc_groups <- out$accept_groups
   colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
+  check_unbounded_fixef(glm0, md, family, pr, draws)
   structure(
     list(
       call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
@@ -291,17 +304,21 @@ require_ranef_draws <- function(object) {
   invisible(object)
 }
 
-# Starting values: the GLM fit of the fixed part (no random effects), kept only if sensible;
-# chains are jittered around it in Rust.
-initial_values <- function(md, family, pr) {
+# The GLM fit of the fixed part (no random effects), or NULL if it fails.
+fixed_glm <- function(md, family) {
+  yy <- if (family$family == "binomial") md$y / md$trials else md$y
+  w <- if (family$family == "binomial") md$trials else rep(1, length(yy))
+  tryCatch(suppressWarnings(stats::glm.fit(md$X, yy, weights = w, offset = md$offset, family = family)),
+           error = function(e) NULL)
+}
+
+# Starting values: the GLM fit g of the fixed part, kept only if sensible; chains are
+# jittered around it in Rust.
+initial_values <- function(md, family, pr, g = fixed_glm(md, family)) {
   p <- ncol(md$X)
   fixef <- unname(pr$location)
   jitter <- 0.1 * unname(pr$scale)
   sigma <- if (family$family == "gaussian") stats::sd(md$y) else 1
-  yy <- if (family$family == "binomial") md$y / md$trials else md$y
-  w <- if (family$family == "binomial") md$trials else rep(1, length(yy))
-  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X, yy, weights = w, offset = md$offset, family = family)),
-                error = function(e) NULL)
   if (!is.null(g) && p > 0L) {
     cf <- g$coefficients
     se <- tryCatch(sqrt(diag(chol2inv(g$qr$qr[seq_len(p), seq_len(p), drop = FALSE]))) *
