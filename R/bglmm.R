@@ -16,6 +16,42 @@
 #' reported group effects \code{b[...]} are the deviations \eqn{\beta_j - \theta}, as in
 #' rstanarm.
 #'
+#' @section Fits without group effects:
+#' With many groups the draws of the group effects \code{b[...]} can dominate the memory of
+#' a fit. \code{save_ranef = FALSE} does not keep them (the sampler still draws them; the
+#' other draws are exactly those of \code{save_ranef = TRUE} with the same seed). Methods
+#' for the kept parameters work as usual: \code{print}, \code{summary}, \code{fixef},
+#' \code{VarCorr}, \code{vcov}, \code{sigma}, \code{as.matrix} and the \code{as_draws_*}
+#' formats, \code{prior_summary}, \code{plot} of those parameters, and predictions without
+#' the group effects (\code{re.form = NA}). Everything that needs the group effects is an
+#' error: \code{ranef}, \code{coef}, \code{fitted}, \code{residuals}, predictions with
+#' group effects (\code{predict}, \code{posterior_linpred}, \code{posterior_epred},
+#' \code{posterior_predict} with the default \code{re.form}), \code{log_lik}, \code{loo},
+#' \code{waic}, \code{pp_check} and \code{bayes_R2}.
+#'
+#' @section Chains on other processes or machines:
+#' With \code{future = TRUE} each chain is one future of the future framework, run by
+#' [future.apply::future_lapply()] under the plan set with [future::plan()]: sequentially,
+#' in background R sessions (\code{multisession}) or on other machines (\code{cluster}).
+#' The packages future and future.apply must be installed, and bglmm on every worker.
+#' The seed is drawn in the calling session as usual and chain \eqn{k} uses the same random
+#' stream as in a threaded run, so the draws are identical to those of \code{future = FALSE}
+#' with the same seed, whatever the plan and the number of workers. Each future runs one
+#' chain in one thread and prints no progress (\code{refresh} is ignored). The data travel
+#' to the workers with the futures: for large data sets raise
+#' \code{options(future.globals.maxSize)}.
+#'
+#' @section Separation and other unbounded likelihoods:
+#' After sampling, \code{bglmm()} warns when the likelihood of the fixed effects has no
+#' finite maximum along some coefficient, so that its posterior is set by the prior alone:
+#' complete or quasi-complete separation in binomial data, or a factor level with only
+#' zero counts (Poisson) or only successes or failures (binomial). The test continues the
+#' GLM fit of the fixed part (as [glm()] would give) by a few reweighted least-squares
+#' steps, which move a coefficient only along a direction without a maximum, and the
+#' warning names the coefficients whose posterior sd is still at least 0.2 of the prior
+#' sd. Groups of a random-effects term with only zeros are not concerned: the hierarchical
+#' prior of their group effects handles them.
+#'
 #' @param formula An lme4-style formula: fixed effects as in [glm()] (factors, interactions,
 #'   \code{poly()}, \code{I()}, \code{offset()}) and random terms \code{(1 | g)},
 #'   \code{(1 + x | g)}, \code{(x || g)}, crossed \code{(1 | a) + (1 | b)}, nested
@@ -35,14 +71,24 @@
 #' @param cores Threads. Chains run in parallel on up to \code{cores} threads; when
 #'   \code{cores} exceeds \code{chains}, each chain also updates its groups on
 #'   \code{cores \%/\% chains} threads (for random-effects terms with 5,000 rows or more).
-#'   The default is all detected cores. The draws do not depend on it.
+#'   The default is all detected cores. The draws do not depend on it. With
+#'   \code{future = TRUE} each chain runs on one thread of its worker.
 #' @param seed Seed for the sampler. \code{NULL} draws one from R's generator, so
 #'   \code{set.seed()} makes a fit reproducible.
 #' @param refresh Print each chain's progress every \code{refresh} iterations; 0 is silent.
-#'   The default prints in interactive sessions only.
+#'   The default prints in interactive sessions only. Progress is not printed with
+#'   \code{future = TRUE}.
 #' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
 #'   a message saying how many rows were dropped).
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
+#' @param save_ranef Keep the draws of the group effects \code{b[...]} (default). With
+#'   \code{FALSE}, as rstanarm's and brms's \code{save_pars} for big data, the fit keeps only
+#'   the fixed effects, \code{sigma} and the covariances \code{Sigma}; see the section
+#'   "Fits without group effects".
+#' @param future Run the chains through the future framework (one future per chain) instead
+#'   of threads of this R session, as brms's argument of the same name: see the section
+#'   "Chains on other processes or machines". The default is
+#'   \code{getOption("bglmm.future", FALSE)}.
 #' @return An object of class \code{"bglmm"}: see [print.bglmm()], [summary.bglmm()],
 #'   [as.matrix.bglmm()] and [prior_summary.bglmm()].
 #' @references Hoff, P. D. (2009). \emph{A First Course in Bayesian Statistical Methods},
@@ -57,7 +103,8 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
                   chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,
                   sweeps = NULL, cores = NULL, seed = NULL,
                   refresh = if (interactive()) max(iter %/% 10, 1) else 0,
-                  na.action = stats::na.omit, contrasts = NULL) {
+                  na.action = stats::na.omit, contrasts = NULL, save_ranef = TRUE,
+                  future = getOption("bglmm.future", FALSE)) {
   call <- match.call()
   family <- bglmm_family(family)
   chains <- check_count(chains, "chains", min = 1)
@@ -66,17 +113,21 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   thin <- check_count(thin, "thin", min = 1)
   refresh <- check_count(refresh, "refresh", min = 0)
   if (warmup >= iter) stop("'warmup' must be smaller than 'iter'.", call. = FALSE)
-  cores <- if (is.null(cores)) max(1L, parallel::detectCores(), na.rm = TRUE) else check_count(cores, "cores", min = 1)
+  future <- check_flag(future, "future")
+  if (future) check_future_installed()
+  cores <- if (future) 1L else if (is.null(cores)) max(1L, parallel::detectCores(), na.rm = TRUE) else check_count(cores, "cores", min = 1)
   seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_count(seed, "seed", min = 0)
   if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
+  save_ranef <- check_flag(save_ranef, "save_ranef")
 
   md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame())
   pr <- resolve_prior(prior, md, family)
   sweeps <- if (is.null(sweeps)) default_sweeps(md) else check_count(sweeps, "sweeps", min = 1)
   n_kept <- ceiling((iter - warmup) / thin)
-  par_names <- parameter_names(md, family)
+  par_names <- parameter_names(md, family, save_ranef)
   check_size(n_kept * chains, length(par_names))
-  init <- initial_values(md, family, pr)
+  glm0 <- fixed_glm(md, family)
+  init <- initial_values(md, family, pr, glm0)
 
   spec <- list(
     family = family$family, y = md$y, trials = as.numeric(md$trials), offset = md$offset,
@@ -93,17 +144,13 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   )
   config <- list(
     iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
-    sweeps = as.numeric(sweeps), save_ranef = TRUE, first_chain = 0,
+    sweeps = as.numeric(sweeps), save_ranef = save_ranef, first_chain = 0,
     chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma
   )
   start <- Sys.time()
-  out <- bglmm_sample(spec, config)
-  if (!is.null(out$error)) {
-    if (grepl("interrupted", out$error)) stop("Sampling was interrupted (Ctrl-C); no draws were kept.", call. = FALSE)
-    stop("Sampling failed: ", out$error, call. = FALSE)
-  }
+  out <- run_sampler(spec, config, future)
   elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
 
   draws <- array(NA_real_, c(n_kept, chains, length(par_names)),
@@ -111,6 +158,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   for (ch in seq_len(chains)) draws[, ch, ] <- out$draws[[ch]]
   acc_groups <- out$accept_groups
   colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
+  check_unbounded_fixef(glm0, md, family, pr, draws)
   structure(
     list(
       call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
@@ -119,11 +167,64 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
       sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,
-                     cores = cores, seed = seed, time = elapsed),
+                     cores = cores, seed = seed, save_ranef = save_ranef, future = future,
+                     time = elapsed),
       n_dropped = md$n_dropped
     ),
     class = "bglmm"
   )
+}
+
+# Runs the chains, in threads of this session or as futures; a failed run is an R error.
+run_sampler <- function(spec, config, future) {
+  out <- if (future) sample_with_futures(spec, config) else bglmm_sample(spec, config)
+  if (!is.null(out$error)) {
+    if (grepl("interrupted", out$error)) stop("Sampling was interrupted (Ctrl-C); no draws were kept.", call. = FALSE)
+    stop("Sampling failed: ", out$error, call. = FALSE)
+  }
+  out
+}
+
+check_future_installed <- function() {
+  missing <- Filter(function(p) !requireNamespace(p, quietly = TRUE), c("future", "future.apply"))
+  if (length(missing)) {
+    stop(sprintf("future = TRUE needs the package%s %s: install %s, or use future = FALSE.",
+                 if (length(missing) > 1) "s" else "", paste(missing, collapse = " and "),
+                 if (length(missing) > 1) "them" else "it"), call. = FALSE)
+  }
+}
+
+# One future per chain. The seed was drawn in this session and chain k keeps its own random
+# stream (first_chain = k - 1), so the draws equal those of the threaded run. The sampler
+# uses no random numbers of R: future.seed = NULL neither generates L'Ecuyer streams for
+# the futures (which would change this session's RNG state) nor checks the futures for use
+# of R's RNG (which loading packages on a worker can trip without affecting the draws).
+sample_with_futures <- function(spec, config) {
+  outs <- tryCatch(
+    future.apply::future_lapply(seq_len(config$chains) - 1, sample_one_chain, spec = spec,
+                                config = config, future.seed = NULL, future.chunk.size = 1L,
+                                future.packages = "bglmm"),
+    error = function(e) {
+      stop("Sampling failed: a future running a chain failed (does every worker have bglmm ",
+           "installed?): ", conditionMessage(e), call. = FALSE)
+    }
+  )
+  combine_chains(outs)
+}
+
+# Chain k + 1 of a run alone, in one thread and silent, as a worker runs it. A function of
+# bglmm's namespace, so a fresh worker loads bglmm to call it.
+sample_one_chain <- function(k, spec, config) {
+  config[c("chains", "first_chain", "cores", "refresh")] <- list(1, as.numeric(k), 1, 0)
+  bglmm_sample(spec, config)
+}
+
+# The outputs of one-chain runs as the output of one run of all the chains.
+combine_chains <- function(outs) {
+  for (o in outs) if (!is.null(o$error)) return(o)
+  list(draws = lapply(outs, function(o) o$draws[[1L]]),
+       accept_fixef = vapply(outs, function(o) o$accept_fixef, 1),
+       accept_groups = do.call(rbind, lapply(outs, function(o) o$accept_groups)))
 }
 
 # family as in glm: a function, a family object or a name; canonical links only.
@@ -162,6 +263,11 @@ check_count <- function(x, name, min = 0) {
   as.integer(x)
 }
 
+check_flag <- function(x, name) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) stop(sprintf("'%s' must be TRUE or FALSE.", name), call. = FALSE)
+  x
+}
+
 # Refuse up front a request whose draws would not fit in memory.
 check_size <- function(n_draws, n_par) {
   gb <- 8 * as.numeric(n_draws) * n_par / 2^30
@@ -172,9 +278,10 @@ check_size <- function(n_draws, n_par) {
   }
 }
 
-# Names as in rstanarm: fixed effects, b[coef group:level], sigma, Sigma[group:row,col].
-parameter_names <- function(md, family) {
-  b <- unlist(lapply(md$re, function(r) {
+# Names as in rstanarm: fixed effects, b[coef group:level], sigma, Sigma[group:row,col];
+# without the b block when the group effects are not saved.
+parameter_names <- function(md, family, save_ranef = TRUE) {
+  b <- if (save_ranef) unlist(lapply(md$re, function(r) {
     paste0("b[", rep(r$cnms, times = length(r$levels)), " ", r$group_name, ":",
            rep(r$levels, each = length(r$cnms)), "]")
   }))
@@ -187,17 +294,34 @@ parameter_names <- function(md, family) {
   c(colnames(md$X), b, if (family$family == "gaussian") "sigma", sig)
 }
 
-# Starting values: the GLM fit of the fixed part (no random effects), kept only if sensible;
-# chains are jittered around it in Rust.
-initial_values <- function(md, family, pr) {
+# Whether a fit kept the draws of its group effects (fits made before save_ranef did).
+has_ranef_draws <- function(object) !identical(object$sampler$save_ranef, FALSE)
+
+# The one error of every method that needs the group effects of a save_ranef = FALSE fit.
+require_ranef_draws <- function(object) {
+  if (length(object$re) && !has_ranef_draws(object)) {
+    stop("This fit was made with save_ranef = FALSE, so it has no draws of the group effects: ",
+         "refit with save_ranef = TRUE, or use re.form = NA for predictions without them.",
+         call. = FALSE)
+  }
+  invisible(object)
+}
+
+# The GLM fit of the fixed part (no random effects), or NULL if it fails.
+fixed_glm <- function(md, family) {
+  yy <- if (family$family == "binomial") md$y / md$trials else md$y
+  w <- if (family$family == "binomial") md$trials else rep(1, length(yy))
+  tryCatch(suppressWarnings(stats::glm.fit(md$X, yy, weights = w, offset = md$offset, family = family)),
+           error = function(e) NULL)
+}
+
+# Starting values: the GLM fit g of the fixed part, kept only if sensible; chains are
+# jittered around it in Rust.
+initial_values <- function(md, family, pr, g = fixed_glm(md, family)) {
   p <- ncol(md$X)
   fixef <- unname(pr$location)
   jitter <- 0.1 * unname(pr$scale)
   sigma <- if (family$family == "gaussian") stats::sd(md$y) else 1
-  yy <- if (family$family == "binomial") md$y / md$trials else md$y
-  w <- if (family$family == "binomial") md$trials else rep(1, length(yy))
-  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X, yy, weights = w, offset = md$offset, family = family)),
-                error = function(e) NULL)
   if (!is.null(g) && p > 0L) {
     cf <- g$coefficients
     se <- tryCatch(sqrt(diag(chol2inv(g$qr$qr[seq_len(p), seq_len(p), drop = FALSE]))) *

@@ -75,6 +75,7 @@ fixef.bglmm <- function(object, ...) {
 #' @export
 ranef.bglmm <- function(object, ...) {
   if (!length(object$re)) stop("The model has no group-level (random) effects.", call. = FALSE)
+  require_ranef_draws(object)
   m <- as.matrix.bglmm(object, regex_pars = "^b\\[")
   med <- apply(m, 2, stats::median)
   out <- lapply(re_by_group(object), function(terms) {
@@ -95,6 +96,7 @@ ranef.bglmm <- function(object, ...) {
 #' @export
 coef.bglmm <- function(object, summary = TRUE, ...) {
   if (!length(object$re)) return(fixef.bglmm(object))
+  require_ranef_draws(object)
   if (isTRUE(summary)) {
     fe <- fixef.bglmm(object)
     re <- ranef.bglmm(object)
@@ -197,6 +199,11 @@ re_by_group <- function(object) {
 
 # Parameter names of one term's group effects for coefficient cn, in level order.
 b_names <- function(r, cn) paste0("b[", cn, " ", r$group_name, ":", r$levels, "]")
+
+# Names of all the group effects of a fit, whether or not their draws were kept.
+all_b_names <- function(object) {
+  unlist(lapply(object$re, function(r) unlist(lapply(r$cnms, function(cn) b_names(r, cn)))))
+}
 
 # q x q matrix of Sigma parameter names of one term (symmetric; lower triangle stored).
 sigma_names_matrix <- function(r) {

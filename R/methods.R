@@ -29,8 +29,18 @@ as.matrix.bglmm <- function(x, pars = NULL, regex_pars = NULL, ...) {
 #' @rdname as.matrix.bglmm
 #' @export
 as.array.bglmm <- function(x, pars = NULL, regex_pars = NULL, ...) {
-  keep <- select_pars(dimnames(x$draws)$parameter, pars, regex_pars)
+  all <- dimnames(x$draws)$parameter
+  if (!has_ranef_draws(x)) check_b_not_requested(x, all, pars, regex_pars)
+  keep <- select_pars(all, pars, regex_pars)
   x$draws[, , keep, drop = FALSE]
+}
+
+# A save_ranef = FALSE fit asked for group effects by name, or by a pattern that matches
+# only group effects: the save_ranef error rather than "unknown parameters".
+check_b_not_requested <- function(x, all, pars, regex_pars) {
+  b <- all_b_names(x)
+  only_b <- vapply(as.character(regex_pars), function(re) any(grepl(re, b)) && !any(grepl(re, all)), NA)
+  if (any(pars %in% b) || any(only_b)) require_ranef_draws(x)
 }
 
 select_pars <- function(all, pars = NULL, regex_pars = NULL) {

@@ -97,6 +97,7 @@ plot_pars <- function(x, pars, regex_pars, group) {
       stop(sprintf("'group' must be one of the grouping factors of the model: %s.",
                    if (length(groups)) paste(groups, collapse = ", ") else "(none)"), call. = FALSE)
     }
+    require_ranef_draws(x)
     is_grp <- grepl(paste0("^b\\[.* ", gsub("([][{}()+*^$.|\\\\?])", "\\\\\\1", group), ":"), all)
     in_grp <- all[is_grp]
     if (is.null(pars) && is.null(regex_pars)) return(in_grp)

@@ -327,6 +327,7 @@ re_terms_kept <- function(object, re.form) {
 pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, trials = NULL,
                     need_trials = FALSE, need_y = FALSE) {
   kept <- re_terms_kept(object, re.form)
+  if (length(kept)) require_ranef_draws(object)
   fam <- object$family$family
   if (is.null(newdata)) {
     re_all <- if (length(kept)) random_terms(fit_bars(object), object$frame, object$X) else list()

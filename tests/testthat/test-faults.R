@@ -1,5 +1,6 @@
 # Faults: a panic inside Rust becomes a clear R error without panic text, and extreme data
-# or starting values give finite draws.
+# or starting values give finite draws (and a warning where the posterior is set by the
+# prior: test-diagnostics.R).
 
 test_that("a panic in the sampler is a clean R error and R keeps working", {
   skip_if_not_installed("processx")
@@ -27,10 +28,13 @@ test_that("huge counts give finite draws near the truth", {
   expect_lt(abs(stats::median(m[, "(Intercept)"]) - log(1e6)), 0.01)
 })
 
-test_that("complete separation gives finite draws held by the prior", {
+test_that("complete separation gives finite draws held by the prior, and a warning", {
   d <- data.frame(x = c(-3:-1, 1:3, -2, 2), g = factor(rep(1:4, 2)))
   d$y <- as.numeric(d$x > 0)
-  fit <- bglmm(y ~ x + (1 | g), d, family = binomial, chains = 2, iter = 600, refresh = 0, seed = 1)
+  expect_warning(
+    fit <- bglmm(y ~ x + (1 | g), d, family = binomial, chains = 2, iter = 600, refresh = 0, seed = 1),
+    "separate the outcome along x: the likelihood has no finite maximum"
+  )
   m <- as.matrix(fit)
   expect_true(all(is.finite(m)))
   # the slope is positive but bounded by its normal prior (scale 2.5 / sd(x) = 1.1)

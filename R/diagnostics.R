@@ -1,0 +1,73 @@
+# Checks of a fit run by bglmm() after sampling: fixed effects whose posterior is set by
+# the prior because the likelihood has no finite maximum along them.
+
+# Warns about fixed effects along which the likelihood increases without bound (complete or
+# quasi-complete separation in binomial data; zero counts separated from the others in
+# Poisson data, e.g. a factor level with only zeros), when their posterior shows it: a
+# posterior sd of at least `min_ratio` (0.2) times the prior sd means the data did not shrink the
+# prior. g is the GLM of the fixed part (fixed_glm()); draws the kept draws. Returns the
+# names of the coefficients warned about.
+check_unbounded_fixef <- function(g, md, family, pr, draws, min_ratio = 0.2) {
+  cand <- unbounded_fixef(g, md, family)
+  if (!length(cand)) return(invisible(character(0)))
+  ratio <- apply(draws[, , cand, drop = FALSE], 3, stats::sd) / pr$scale[cand]
+  bad <- cand[is.finite(ratio) & ratio >= min_ratio]
+  if (length(bad)) warning(unbounded_message(bad, ratio[bad], family), call. = FALSE)
+  invisible(bad)
+}
+
+unbounded_message <- function(coefs, ratio, family) {
+  binomial <- family$family == "binomial"
+  one <- length(coefs) == 1L
+  sds <- if (one) sprintf("posterior sd is %.2f of the prior sd", ratio) else
+    paste0("posterior sd / prior sd: ", paste(sprintf("%s %.2f", coefs, ratio), collapse = ", "))
+  paste0(if (binomial) "The data separate the outcome" else "The zero counts are separated from the others",
+         " along ", paste(coefs, collapse = ", "), ": the likelihood has no finite maximum in ",
+         if (one) "that direction, so its posterior is" else "these directions, so their posteriors are",
+         " set by the prior (", sds, "). Check the predictors (e.g. a factor level with ",
+         if (binomial) "only successes or only failures" else "only zero counts",
+         "), or set an informative prior with ", prior_hint(coefs), ".")
+}
+
+# bglmm_prior() call that sets the scale of the named coefficients.
+prior_hint <- function(coefs) {
+  slopes <- setdiff(coefs, "(Intercept)")
+  args <- c(if (length(slopes)) sprintf("fixef_scale = c(%s)", paste0("\"", slopes, "\" = ...", collapse = ", ")),
+            if ("(Intercept)" %in% coefs) "intercept_scale = ...")
+  sprintf("bglmm_prior(%s)", paste(args, collapse = ", "))
+}
+
+# Fixed effects along which the fixed-effects likelihood has no finite maximum. glm.fit
+# stops along such a direction at a large finite value because the deviance no longer
+# changes; a few more IRLS steps from there show it: at a finite maximum they move nothing,
+# while along a divergent direction each step moves the linear predictor of the boundary
+# observations by about 1 (the working response is eta +- 1 where mu is at 0 or 1). A
+# coefficient is implicated if it moves the linear predictor by more than 1 in `steps`
+# steps, or loses all its information (its observations' weights vanish).
+unbounded_fixef <- function(g, md, family, steps = 5L) {
+  if (family$family == "gaussian" || is.null(g) || ncol(md$X) == 0L) return(character(0))
+  b0 <- g$coefficients
+  ok <- is.finite(b0)
+  if (!any(ok)) return(character(0))
+  X <- md$X[, ok, drop = FALSE]
+  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset, family, b0[ok], steps)
+  moved <- abs(b1 - b0[ok]) * apply(abs(X), 2, max)
+  colnames(X)[is.na(moved) | moved > 1]
+}
+
+# `steps` iteratively reweighted least-squares steps of a GLM from coefficients b; NA for a
+# coefficient left without information.
+irls_steps <- function(X, y, w, offset, family, b, steps) {
+  for (i in seq_len(steps)) {
+    eta <- drop(X %*% b) + offset
+    mu <- family$linkinv(eta)
+    d <- family$mu.eta(eta)
+    wt <- w * d^2 / family$variance(mu)
+    use <- is.finite(wt) & wt > 0
+    if (!any(use)) return(b * NA)
+    z <- eta[use] - offset[use] + (y[use] - mu[use]) / d[use]
+    b <- stats::lm.wfit(X[use, , drop = FALSE], z, wt[use])$coefficients
+    if (anyNA(b)) return(b)
+  }
+  b
+}
