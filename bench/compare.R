@@ -8,7 +8,7 @@
 #   BENCH_SAMPLERS  subset of bglmm,stan_glmer,mcmcpack,lme4 (default: all)
 #   BENCH_ITER      iterations per chain, half of them warmup (default 1000)
 #   BENCH_CHAINS    chains (default 2)
-source("bench/models.R")
+source("bench/fit_one.R")  # bench_models, empty_row()
 
 defaults <- list(models = names(bench_models),
                  samplers = c("bglmm", "stan_glmer", "mcmcpack", "lme4"),
@@ -37,10 +37,7 @@ run_child <- function(model, sampler, s) {
                     c("bench/fit_one.R", model, sampler, s$iter, s$chains, out),
                     stdout = log, stderr = log)
   if (file.exists(out)) return(readRDS(out))
-  data.frame(model = model, n = NA_real_, sampler = sampler, seconds = NA_real_,
-             min_ess = NA_real_, kept = 0, n_par = 0, data_mb = NA_real_,
-             base_mb = NA_real_, peak_mb = NA_real_,
-             note = sprintf("child failed (status %s), see %s", status, log))
+  empty_row(model, sampler, sprintf("child failed (status %s), see %s", status, log))
 }
 
 # Derived columns: ESS/s, its ratio to stan_glmer's on the same model, ns per observation
@@ -56,9 +53,11 @@ add_columns <- function(res, s) {
   res
 }
 
+# A number rounded to d decimals, "NA" if missing.
+r <- function(x, d) ifelse(is.na(x), "NA", formatC(x, format = "f", digits = d))
+
 # The table as printed and written: rounded, "n/a" where a sampler does not apply.
 format_table <- function(res) {
-  r <- function(x, d) ifelse(is.na(x), "NA", formatC(x, format = "f", digits = d))
   out <- data.frame(model = res$model, n = res$n, sampler = res$sampler,
                     seconds = r(res$seconds, 1), min_ess = r(res$min_ess, 0),
                     ess_per_s = r(res$ess_per_s, 2), vs_stan = r(res$vs_stan, 2),
@@ -71,7 +70,7 @@ format_table <- function(res) {
 }
 
 markdown_table <- function(tab) {
-  esc <- function(x) gsub("|", "\\|", gsub("\n", " ", x), fixed = TRUE)
+  esc <- function(x) gsub("|", "\\|", gsub("\n", " ", trimws(x)), fixed = TRUE)
   c(paste0("| ", paste(names(tab), collapse = " | "), " |"),
     paste0("|", strrep("---|", ncol(tab))),
     apply(tab, 1, function(row) paste0("| ", paste(esc(row), collapse = " | "), " |")))
@@ -81,8 +80,7 @@ markdown_table <- function(tab) {
 targets <- function(res) {
   b <- res[res$sampler == "bglmm", ]
   yes <- function(ok) if (length(ok) && all(!is.na(ok) & ok)) "yes" else "no"
-  per_model <- function(x, d) paste(sprintf("%s %s", b$model, formatC(x, format = "f", digits = d)),
-                                    collapse = ", ")
+  per_model <- function(x, d) paste(b$model, r(x, d), collapse = ", ")
   p <- b[b$model == "poisson_100k", ]
   c(sprintf("- ESS/s >= 20 x stan_glmer on every model: %s (%s)",
             yes(b$vs_stan >= 20), per_model(b$vs_stan, 2)),
@@ -96,7 +94,7 @@ targets <- function(res) {
 machine <- function() {
   cpu <- grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)[1]
   ver <- function(p) tryCatch(as.character(utils::packageVersion(p)), error = function(e) "missing")
-  commit <- tryCatch(system2("git", c("rev-parse", "--short", "HEAD"), stdout = TRUE,
+  commit <- tryCatch(system2("git", c("describe", "--always", "--dirty"), stdout = TRUE,
                              stderr = FALSE), error = function(e) "?", warning = function(w) "?")
   c(sprintf("%d cores (nproc), %s, %s", parallel::detectCores(), sub(".*:\\s*", "", cpu),
             R.version.string),
@@ -140,6 +138,8 @@ write_results <- function(lines, path = "bench/RESULTS.md") {
 }
 
 main <- function(s) {
+  bad <- c(setdiff(s$models, names(bench_models)), setdiff(s$samplers, names(samplers)))
+  if (length(bad)) stop("unknown model or sampler: ", paste(bad, collapse = ", "))
   load <- loadavg()
   res <- NULL
   for (model in s$models) for (sampler in s$samplers) {
@@ -149,7 +149,9 @@ main <- function(s) {
   }
   res <- add_columns(res, s)
   tab <- format_table(res)
+  old <- options(width = 250)
   print(tab, row.names = FALSE, right = FALSE)
+  options(old)
   writeLines(c("", targets(res)))
   quick <- !identical(s, defaults)
   if (!quick || Sys.getenv("BENCH_WRITE") == "1") {

@@ -1,5 +1,5 @@
-# One (model, sampler) fit of bench/compare.R, alone in a fresh R process so that its peak
-# memory can be read. Run from the top folder:
+# One (model, sampler) fit of bench/compare.R (which sources this file for its definitions),
+# alone in a fresh R process so that its peak memory can be read. Run from the top folder:
 #   Rscript bench/fit_one.R MODEL SAMPLER ITER CHAINS OUTFILE
 # Saves to OUTFILE (.rds) a one-row data frame: wall time of the fitting call, min bulk ESS
 # over the fixed effects and covariance parameters, kept draws, number of parameters in
@@ -73,6 +73,7 @@ samplers <- list(
   mcmcpack = list(
     pkg = "MCMCpack",
     fit = function(m, s) {
+      if (s$iter < 100 || s$iter %% 10) stop("MCMCpack needs iter >= 100, a multiple of 10")
       tm <- mcmcpack_terms(m)
       fun <- switch(m$family$family, poisson = MCMCpack::MCMChpoisson,
                     binomial = MCMCpack::MCMChlogit)
