@@ -5,7 +5,8 @@
 #   make demo     install, then fit the three course models and print their summaries
 #   make test     cargo test of the sampler crate, then R CMD check (runs the testthat tests)
 #   make check    R CMD check only
-#   make bench    install, then time the sampler on the large simulated models (bench/)
+#   make bench    install (and rstanarm, MCMCpack), time the sampler, compare it with stan_glmer
+#                 and MCMCpack side by side (bench/compare.R, writes bench/RESULTS.md; long)
 #   make validate install, then the large simulation-based calibration: validation/RESULTS.md
 #   make clean    remove build outputs
 #
@@ -13,6 +14,8 @@
 # library (and `make demo` then loads the package from it).
 # SBC_SIMS (default 500) is the number of simulations per configuration of `make validate`,
 # SBC_CORES (default 2) its number of worker processes.
+# BENCH_MODELS, BENCH_SAMPLERS, BENCH_ITER, BENCH_CHAINS make `make bench` a quick run that
+# prints its table without writing it (see bench/compare.R).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -36,6 +39,7 @@ DEB_PACKAGES := r-base-dev r-cran-lme4 r-cran-nlme r-cran-matrix r-cran-posterio
   r-cran-rmarkdown r-cran-roxygen2 r-cran-devtools r-cran-rcmdcheck r-cran-ggplot2 r-cran-processx \
   r-cran-future r-cran-future.apply \
   pandoc qpdf
+BENCH_DEB_PACKAGES := r-cran-rstanarm r-cran-mcmcpack
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
@@ -47,7 +51,7 @@ RUN_LIBS := $(if $(LIB),R_LIBS=$(LIB)$${R_LIBS:+:$$R_LIBS},)
 SBC_SIMS ?= 500
 SBC_CORES ?= 2
 
-.PHONY: help deps install demo test cargo-test check validate build clean bench
+.PHONY: help deps install demo test cargo-test check validate build clean bench bench-deps
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -142,5 +146,19 @@ check: build
 clean:
 	rm -rf src/rust/target src/*.o src/*.so src/*.dll $(PKG).Rcheck $(PKG)_*.tar.gz
 
-bench: install
+# The samplers bench/compare.R compares bglmm with (lme4 is in DEB_PACKAGES).
+bench-deps: deps
+	@missing=""
+	for p in $(BENCH_DEB_PACKAGES); do
+	  s=$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null || true)
+	  [ "$$s" = "install ok installed" ] || missing="$$missing $$p"
+	done
+	if [ -n "$$missing" ]; then
+	  echo "Installing missing Debian packages:$$missing"
+	  $(APT_GET) update
+	  $(APT_GET) install -y --no-install-recommends $$missing
+	fi
+
+bench: bench-deps install
 	$(RUN_LIBS) Rscript -e 'source("bench/models.R"); source("bench/speed.R")'
+	$(RUN_LIBS) Rscript bench/compare.R

@@ -1,5 +1,14 @@
-# The simulated benchmark models (shared by bench/*.R). Each returns formula, data, family.
+# The benchmark models (shared by bench/*.R). Each returns formula, data, family: two course
+# data sets shipped with bglmm and two large simulated ones.
 bench_models <- list(
+  nitrofen = function() {
+    list(formula = live ~ conc * brood + (1 | flea), family = poisson(),
+         data = bglmm::nitrofen)
+  },
+  tumor = function() {
+    list(formula = count ~ poly(x, 4) + (poly(x, 4) | mouse), family = poisson(),
+         data = bglmm::tumor)
+  },
   poisson_100k = function() {
     set.seed(20261124)
     m <- 1000; n <- 100000

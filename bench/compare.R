@@ -1,0 +1,166 @@
+# Side-by-side benchmark (issue 6): the models of bench/models.R fitted with bglmm,
+# rstanarm::stan_glmer and MCMCpack, with lme4::glmer's time for reference. Each fit runs in
+# a fresh Rscript (bench/fit_one.R) on one core, so its peak memory can be read. Run from
+# the top folder: Rscript bench/compare.R (or make bench). The full default run writes its
+# table into bench/RESULTS.md; a quick run (any of the variables below set to another
+# value) only prints, unless BENCH_WRITE=1.
+#   BENCH_MODELS    comma-separated subset of the models (default: all)
+#   BENCH_SAMPLERS  subset of bglmm,stan_glmer,mcmcpack,lme4 (default: all)
+#   BENCH_ITER      iterations per chain, half of them warmup (default 1000)
+#   BENCH_CHAINS    chains (default 2)
+source("bench/fit_one.R")  # bench_models, empty_row()
+
+defaults <- list(models = names(bench_models),
+                 samplers = c("bglmm", "stan_glmer", "mcmcpack", "lme4"),
+                 iter = 1000L, chains = 2L)
+
+env_list <- function(name, default) {
+  v <- Sys.getenv(name)
+  if (nzchar(v)) trimws(strsplit(v, ",")[[1]]) else default
+}
+
+env_int <- function(name, default) {
+  v <- Sys.getenv(name)
+  if (nzchar(v)) as.integer(v) else default
+}
+
+settings <- list(models = env_list("BENCH_MODELS", defaults$models),
+                 samplers = env_list("BENCH_SAMPLERS", defaults$samplers),
+                 iter = env_int("BENCH_ITER", defaults$iter),
+                 chains = env_int("BENCH_CHAINS", defaults$chains))
+
+# One fit in a child process; its output goes to bench/compare_MODEL_SAMPLER.log.
+run_child <- function(model, sampler, s) {
+  out <- tempfile(fileext = ".rds")
+  log <- sprintf("bench/compare_%s_%s.log", model, sampler)
+  status <- system2(file.path(R.home("bin"), "Rscript"),
+                    c("bench/fit_one.R", model, sampler, s$iter, s$chains, out),
+                    stdout = log, stderr = log)
+  if (file.exists(out)) return(readRDS(out))
+  empty_row(model, sampler, sprintf("child failed (status %s), see %s", status, log))
+}
+
+# Derived columns: ESS/s, its ratio to stan_glmer's on the same model, ns per observation
+# per iteration, and peak memory above the baseline relative to data + kept draws.
+add_columns <- function(res, s) {
+  res$ess_per_s <- res$min_ess / res$seconds
+  stan <- res[res$sampler == "stan_glmer", c("model", "ess_per_s")]
+  res$vs_stan <- res$ess_per_s / stan$ess_per_s[match(res$model, stan$model)]
+  draws <- res$kept > 0
+  res$ns_obs_iter <- ifelse(draws, 1e9 * res$seconds / (res$n * s$iter * s$chains), NA)
+  res$data_draws_mb <- res$data_mb + 8 * res$kept * res$n_par / 2^20
+  res$mem_ratio <- (res$peak_mb - res$base_mb) / res$data_draws_mb
+  res
+}
+
+# A number rounded to d decimals, "NA" if missing.
+r <- function(x, d) ifelse(is.na(x), "NA", formatC(x, format = "f", digits = d))
+
+# The table as printed and written: rounded, "n/a" where a sampler does not apply.
+format_table <- function(res) {
+  out <- data.frame(model = res$model, n = res$n, sampler = res$sampler,
+                    seconds = r(res$seconds, 1), min_ess = r(res$min_ess, 0),
+                    ess_per_s = r(res$ess_per_s, 2), vs_stan = r(res$vs_stan, 2),
+                    ns_obs_iter = r(res$ns_obs_iter, 0), peak_mb = r(res$peak_mb, 0),
+                    base_mb = r(res$base_mb, 0), data_draws_mb = r(res$data_draws_mb, 2),
+                    mem_ratio = r(res$mem_ratio, 1), note = res$note)
+  na <- startsWith(res$note, "n/a")
+  out[na, 4:12] <- "n/a"
+  out
+}
+
+markdown_table <- function(tab) {
+  esc <- function(x) gsub("|", "\\|", gsub("\n", " ", trimws(x)), fixed = TRUE)
+  c(paste0("| ", paste(names(tab), collapse = " | "), " |"),
+    paste0("|", strrep("---|", ncol(tab))),
+    apply(tab, 1, function(row) paste0("| ", paste(esc(row), collapse = " | "), " |")))
+}
+
+# The issue's three targets for bglmm, each with its values per model.
+targets <- function(res) {
+  b <- res[res$sampler == "bglmm", ]
+  yes <- function(ok) if (length(ok) && all(!is.na(ok) & ok)) "yes" else "no"
+  per_model <- function(x, d) paste(b$model, r(x, d), collapse = ", ")
+  p <- b[b$model == "poisson_100k", ]
+  c(sprintf("- ESS/s >= 20 x stan_glmer on every model: %s (%s)",
+            yes(b$vs_stan >= 20), per_model(b$vs_stan, 2)),
+    if (nrow(p)) sprintf("- <= 20 ns/obs/iter on poisson_100k (bglmm): %s (%.0f)",
+                         yes(p$ns_obs_iter <= 20), p$ns_obs_iter)
+    else "- <= 20 ns/obs/iter on poisson_100k (bglmm): not run",
+    sprintf("- peak memory <= 3 x (data + kept draws) on every model (bglmm): %s (%s)",
+            yes(b$mem_ratio <= 3), per_model(b$mem_ratio, 1)))
+}
+
+machine <- function() {
+  cpu <- grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)[1]
+  ver <- function(p) tryCatch(as.character(utils::packageVersion(p)), error = function(e) "missing")
+  commit <- tryCatch(system2("git", c("describe", "--always", "--dirty"), stdout = TRUE,
+                             stderr = FALSE), error = function(e) "?", warning = function(w) "?")
+  c(sprintf("%d cores (nproc), %s, %s", parallel::detectCores(), sub(".*:\\s*", "", cpu),
+            R.version.string),
+    sprintf("bglmm %s (commit %s), rstanarm %s, MCMCpack %s, lme4 %s, posterior %s",
+            ver("bglmm"), commit[1], ver("rstanarm"), ver("MCMCpack"), ver("lme4"),
+            ver("posterior")))
+}
+
+loadavg <- function() paste(strsplit(readLines("/proc/loadavg"), " ")[[1]][1:3], collapse = " ")
+
+section <- function(tab, res, s, load) {
+  c("<!-- compare:start -->", "## Side by side (bench/compare.R)", "",
+    sprintf("Measured %s on: %s.", format(Sys.Date()), paste(machine(), collapse = "; ")),
+    sprintf("Load average (1, 5, 15 min) at start %s, at end %s.", load[1], load[2]), "",
+    sprintf(paste("Settings: %d chains of %d iterations (%d warmup), so %d kept draws per",
+                  "sampler; one core; default priors; each fit in a fresh Rscript."),
+            s$chains, s$iter, s$iter %/% 2, s$chains * (s$iter - s$iter %/% 2)),
+    paste("MCMCpack: MCMChpoisson, chains one after another (burnin and mcmc = half of",
+          "iter each), inverse-Wishart(q, q I) prior; its Poisson model has an extra",
+          "observation-level overdispersion variance. MCMChlogit takes one grouping factor,",
+          "so the crossed model is n/a. lme4::glmer: time only."),
+    paste("seconds: the whole fitting call; min_ess: min bulk ESS over the fixed effects",
+          "and covariance parameters; vs_stan: ESS/s over stan_glmer's; ns_obs_iter:",
+          "seconds / (n x iter x chains); peak_mb: peak resident memory of the fit's process,",
+          "base_mb: with packages and data loaded; data_draws_mb: the data frame plus 8",
+          "bytes x kept draws x parameters kept; mem_ratio: (peak - base) / data_draws_mb."),
+    "", markdown_table(tab), "", targets(res), "<!-- compare:end -->")
+}
+
+# Replace the marked section of bench/RESULTS.md, or append it.
+write_results <- function(lines, path = "bench/RESULTS.md") {
+  old <- readLines(path)
+  a <- grep("<!-- compare:start -->", old, fixed = TRUE)
+  b <- grep("<!-- compare:end -->", old, fixed = TRUE)
+  new <- if (length(a) && length(b)) {
+    c(old[seq_len(a[1] - 1)], lines, old[-seq_len(b[1])])
+  } else {
+    c(old, "", lines)
+  }
+  writeLines(new, path)
+}
+
+main <- function(s) {
+  bad <- c(setdiff(s$models, names(bench_models)), setdiff(s$samplers, names(samplers)))
+  if (length(bad)) stop("unknown model or sampler: ", paste(bad, collapse = ", "))
+  load <- loadavg()
+  res <- NULL
+  for (model in s$models) for (sampler in s$samplers) {
+    row <- run_child(model, sampler, s)
+    message(sprintf("%s / %s: %s s %s", model, sampler, format(row$seconds), row$note))
+    res <- rbind(res, row)
+  }
+  res <- add_columns(res, s)
+  tab <- format_table(res)
+  old <- options(width = 250)
+  print(tab, row.names = FALSE, right = FALSE)
+  options(old)
+  writeLines(c("", targets(res)))
+  quick <- !identical(s, defaults)
+  if (!quick || Sys.getenv("BENCH_WRITE") == "1") {
+    write_results(section(tab, res, s, c(load, loadavg())))
+    message("Written to bench/RESULTS.md")
+  } else {
+    message("Quick run: bench/RESULTS.md not written (BENCH_WRITE=1 writes it).")
+  }
+  invisible(res)
+}
+
+if (sys.nframe() == 0L) main(settings)  # run as a script, not sourced
