@@ -345,8 +345,9 @@ impl<'a> Chain<'a> {
         let resp = Response { y, trials: &m.trials };
         self.n_sweeps += 1;
         let aux = self.n_sweeps % self.aux_every == 0;
-        // Fixed effects jointly, non-centred: interweaves with the centred theta step below.
-        if m.p > 0 && aux {
+        // Fixed effects jointly, non-centred: interweaves with the centred theta step below,
+        // and is the only update of fixed effects not centred in a term (every sweep then).
+        if m.p > 0 && (aux || !m.alpha_cols.is_empty()) {
             self.fixef_step(fam, resp, adapt);
         }
         self.translate_shadows();
@@ -579,8 +580,8 @@ impl<'a> Chain<'a> {
 
     /// After warmup: where the data dominate every group (prior share f small), the centred
     /// Gibbs steps alone mix at rate about f (Papaspiliopoulos, Roberts and Skold 2007), so
-    /// the block and expansion moves, each a pass over the data, run only every
-    /// min(4, 0.25 / f) sweeps. The schedule is fixed from here on, so each sweep still leaves
+    /// the expansion moves, and the block step if every fixed effect is centred, each a pass
+    /// over the data, run only every min(4, 0.25 / f) sweeps. The schedule is fixed from here on, so each sweep still leaves
     /// the posterior invariant.
     fn choose_aux_every(&mut self) {
         if !self.model.family.is_gaussian() && !self.model.terms.is_empty() {
