@@ -46,6 +46,11 @@ prior_hint <- function(coefs) {
 # steps, or loses all its information (its observations' weights vanish).
 unbounded_fixef <- function(g, md, family, steps = 5L) {
   if (family$family == "gaussian" || is.null(g) || ncol(md$X) == 0L) return(character(0))
+  # the fitted values of the observations along a divergent direction go to the boundary
+  # (probability 0 or 1, mean 0): without any near it, skip the IRLS steps (big data)
+  mu <- g$fitted.values
+  near <- if (family$family == "binomial") pmin(mu, 1 - mu) < 1e-4 else mu < 1e-4
+  if (isTRUE(g$converged) && !any(near, na.rm = TRUE)) return(character(0))
   b0 <- g$coefficients
   ok <- is.finite(b0)
   if (!any(ok)) return(character(0))
