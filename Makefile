@@ -6,7 +6,7 @@
 #   make test     cargo test of the sampler crate, then R CMD check (runs the testthat tests)
 #   make check    R CMD check only
 #   make bench    install (and rstanarm, MCMCpack), time the sampler, compare it with stan_glmer
-#                 and MCMCpack side by side (bench/compare.R, writes bench/RESULTS.md; long)
+#                 and MCMCpack side by side (bench/compare.R, writes bench/RESULTS.md; ~1 h)
 #   make validate install, then the large simulation-based calibration: validation/RESULTS.md
 #   make clean    remove build outputs
 #
