@@ -56,18 +56,22 @@ SBC_CORES ?= 2
 help:
 	@sed -n 's/^#   //p' Makefile
 
+# Shell lines that apt-install those of the Debian packages $(1) that are missing.
+define apt_install
+missing=""
+for p in $(1); do
+  s=$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null || true)
+  [ "$$s" = "install ok installed" ] || missing="$$missing $$p"
+done
+if [ -n "$$missing" ]; then
+  echo "Installing missing Debian packages:$$missing"
+  $(APT_GET) update
+  $(APT_GET) install -y --no-install-recommends $$missing
+fi
+endef
+
 deps:
-	@missing=""
-	command -v R >/dev/null 2>&1 || missing="r-base-dev"
-	for p in $(DEB_PACKAGES); do
-	  s=$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null || true)
-	  [ "$$s" = "install ok installed" ] || missing="$$missing $$p"
-	done
-	if [ -n "$$missing" ]; then
-	  echo "Installing missing Debian packages:$$missing"
-	  $(APT_GET) update
-	  $(APT_GET) install -y --no-install-recommends $(DEB_PACKAGES)
-	fi
+	@$(call apt_install,$(DEB_PACKAGES))
 	if ! command -v cargo >/dev/null 2>&1; then
 	  echo "cargo not found (neither on PATH nor in ~/.cargo/bin): installing Debian's cargo."
 	  $(APT_GET) update
@@ -148,16 +152,7 @@ clean:
 
 # The samplers bench/compare.R compares bglmm with (lme4 is in DEB_PACKAGES).
 bench-deps: deps
-	@missing=""
-	for p in $(BENCH_DEB_PACKAGES); do
-	  s=$$(dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null || true)
-	  [ "$$s" = "install ok installed" ] || missing="$$missing $$p"
-	done
-	if [ -n "$$missing" ]; then
-	  echo "Installing missing Debian packages:$$missing"
-	  $(APT_GET) update
-	  $(APT_GET) install -y --no-install-recommends $$missing
-	fi
+	@$(call apt_install,$(BENCH_DEB_PACKAGES))
 
 bench: bench-deps install
 	$(RUN_LIBS) Rscript -e 'source("bench/models.R"); source("bench/speed.R")'
