@@ -44,28 +44,29 @@ impl RowState {
 
     /// The rows of one group, with a scratch state of the group's size in `prop`, for a
     /// single (sequential) update.
-    pub fn group<'a>(&'a mut self, prop: &'a mut RowState, rows: &'a [usize], z: &'a [f64]) -> GroupRows<'a> {
-        assert!(prop.eta.len() >= rows.len() && prop.ll.len() >= rows.len() && rows.iter().all(|&i| i < self.ll.len()));
+    #[cfg(test)]
+    pub(crate) fn group<'a>(&'a mut self, prop: &'a mut RowState, rows: &'a [usize], z: &'a [f64]) -> GroupRows<'a> {
         GroupRows { rows, z, q: z.len() / rows.len().max(1), cur: Raw::new(self), prop: Raw::new(prop) }
     }
 
     /// Every group of `term` as a `GroupRows`, each handed out once, in order; `prop` (n rows)
     /// gives group j the scratch positions `ptr[j]..ptr[j + 1]`.
-    pub fn groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl Iterator<Item = GroupRows<'a>> + 'a {
+    pub(crate) fn groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl Iterator<Item = GroupRows<'a>> + 'a {
         let (cur, scratch) = self.split(prop, term);
         (0..term.m).map(move |j| group_at(cur, scratch, term, j))
     }
 
-    /// As `groups`, for updates on several threads. The groups of a term partition the rows
-    /// (checked when the model is built), so no two of them share a row or a scratch slot.
-    pub fn par_groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl IndexedParallelIterator<Item = GroupRows<'a>> + 'a {
+    /// As `groups`, for updates on several threads. The groups of a term built by
+    /// `Model::new` partition the rows, so no two of them share a row or a scratch slot (hence
+    /// crate-only: a hand-made term could repeat a row).
+    pub(crate) fn par_groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl IndexedParallelIterator<Item = GroupRows<'a>> + 'a {
         let (cur, scratch) = self.split(prop, term);
         (0..term.m).into_par_iter().map(move |j| group_at(cur, scratch, term, j))
     }
 
     fn split<'a>(&'a mut self, prop: &'a mut RowState, term: &Term) -> (Raw<'a>, Raw<'a>) {
         let n = term.rows.len();
-        assert!(self.eta.len() == n && self.ll.len() == n && prop.eta.len() == n && prop.ll.len() == n);
+        assert!(self.eta.len() == n && prop.eta.len() == n, "row state and term sizes differ");
         (Raw::new(self), Raw::new(prop))
     }
 }
@@ -75,12 +76,14 @@ fn group_at<'a>(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j: usize) -> GroupR
     GroupRows { rows: &term.rows[a..b], z: &term.z[a * term.q..b * term.q], q: term.q, cur, prop: prop.offset(a) }
 }
 
-/// Raw pointers into a RowState, shared across threads by `RowState::groups`.
+/// Raw pointers into a RowState, shared across threads by `RowState::par_groups`; `len`
+/// values from each (every access is checked against it).
 #[derive(Clone, Copy)]
 struct Raw<'a> {
     eta: *mut f64,
     ll: *mut f64,
     sc: *mut f64,
+    len: usize,
     _life: PhantomData<&'a mut RowState>,
 }
 
@@ -90,11 +93,12 @@ unsafe impl Sync for Raw<'_> {}
 
 impl<'a> Raw<'a> {
     fn new(s: &'a mut RowState) -> Self {
-        Raw { eta: s.eta.as_mut_ptr(), ll: s.ll.as_mut_ptr(), sc: s.sc.as_mut_ptr(), _life: PhantomData }
+        let len = s.eta.len().min(s.ll.len()).min(s.sc.len());
+        Raw { eta: s.eta.as_mut_ptr(), ll: s.ll.as_mut_ptr(), sc: s.sc.as_mut_ptr(), len, _life: PhantomData }
     }
     fn offset(self, a: usize) -> Self {
-        // in bounds: a <= n, checked by the caller
-        unsafe { Raw { eta: self.eta.add(a), ll: self.ll.add(a), sc: self.sc.add(a), _life: PhantomData } }
+        assert!(a <= self.len);
+        unsafe { Raw { eta: self.eta.add(a), ll: self.ll.add(a), sc: self.sc.add(a), len: self.len - a, _life: PhantomData } }
     }
 }
 
@@ -129,13 +133,13 @@ impl GroupRows<'_> {
     #[inline]
     pub fn get(&self, k: usize) -> (f64, f64, f64) {
         let i = self.rows[k];
-        // i is one of this group's rows (bounds checked where the rows were handed out)
+        assert!(i < self.cur.len);
         unsafe { (*self.cur.eta.add(i), *self.cur.ll.add(i), *self.cur.sc.add(i)) }
     }
     /// Stores the proposal's (eta, loglik, score) of the k-th row.
     #[inline]
     pub fn set_prop(&mut self, k: usize, v: (f64, f64, f64)) {
-        assert!(k < self.rows.len());
+        assert!(k < self.rows.len() && k < self.prop.len);
         unsafe {
             *self.prop.eta.add(k) = v.0;
             *self.prop.ll.add(k) = v.1;
@@ -144,7 +148,9 @@ impl GroupRows<'_> {
     }
     /// Makes the stored proposal current.
     pub fn accept(&mut self) {
+        assert!(self.rows.len() <= self.prop.len);
         for (k, &i) in self.rows.iter().enumerate() {
+            assert!(i < self.cur.len);
             unsafe {
                 *self.cur.eta.add(i) = *self.prop.eta.add(k);
                 *self.cur.ll.add(i) = *self.prop.ll.add(k);
