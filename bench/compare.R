@@ -87,7 +87,7 @@ add_columns <- function(res, s) {
   stan <- res[res$sampler == "stan_glmer", c("model", "ess_per_s", "bound")]
   at <- match(res$model, stan$model)
   res$vs_stan <- res$ess_per_s / stan$ess_per_s[at]
-  res$vs_stan_bound <- !is.na(at) & stan$bound[at] & !res$bound
+  res$vs_stan_bound <- !is.na(res$vs_stan) & stan$bound[at] & !res$bound
   draws <- res$kept > 0 & !res$bound
   res$ns_obs_iter <- ifelse(draws, 1e9 * res$seconds / (res$n * res$iter * res$chains), NA)
   res$data_draws_mb <- res$data_mb + 8 * res$kept * res$n_par / 2^20
@@ -130,7 +130,7 @@ targets <- function(res) {
   ratios <- paste(b$model, paste0(ifelse(b$vs_stan_bound, ">", ""), r(b$vs_stan, 1)), collapse = ", ")
   big <- b$n > big_n
   c(sprintf("- ESS/s >= 20 x stan_glmer on every model: %s (%s)", yes(b$vs_stan >= 20), ratios),
-    if (nrow(p)) sprintf("- <= 20 ns/obs/iter on poisson_100k (bglmm): %s (%.0f)",
+    if (nrow(p)) sprintf("- <= 20 ns/obs/iter on poisson_100k (bglmm, whole fitting call with its set-up): %s (%.0f)",
                          yes(p$ns_obs_iter <= 20), p$ns_obs_iter)
     else "- <= 20 ns/obs/iter on poisson_100k (bglmm): not run",
     sprintf("- peak memory <= 3 x (data + kept draws) on the models of more than %s rows (bglmm): %s (%s)",
