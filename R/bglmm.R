@@ -70,7 +70,8 @@
 #'   covariances gains from more; the kept draws form a Markov chain either way.
 #' @param cores Threads. Chains run in parallel on up to \code{cores} threads; when
 #'   \code{cores} exceeds \code{chains}, each chain also updates its groups on
-#'   \code{cores \%/\% chains} threads (for random-effects terms with 5,000 rows or more).
+#'   \code{cores \%/\% chains} threads (Poisson and binomial models, random-effects terms
+#'   with 5,000 rows or more).
 #'   The default is all detected cores. The draws do not depend on it. With
 #'   \code{future = TRUE} each chain runs on one thread of its worker.
 #' @param seed Seed for the sampler. \code{NULL} draws one from R's generator, so
