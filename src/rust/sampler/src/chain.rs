@@ -778,3 +778,63 @@ fn chain_loop(
         .collect();
     Ok(ChainOutput { draws, n_kept, accept_fixef, accept_groups })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelSpec, TermSpec};
+
+    /// Poisson counts around 3 in m groups of k rows, random intercepts (sd 0.5).
+    fn model(m: usize, k: usize) -> Model {
+        let n = m * k;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let b: Vec<f64> = (0..m).map(|_| 0.5 * std_normal(&mut rng)).collect();
+        let y = (0..n).map(|i| (1.1 + b[i / k] + 0.3 * std_normal(&mut rng)).exp().round()).collect();
+        Model::new(ModelSpec {
+            family: "poisson".into(),
+            y,
+            trials: vec![],
+            offset: vec![0.0; n],
+            x: vec![1.0; n],
+            p: 1,
+            terms: vec![TermSpec {
+                n_groups: m,
+                group: (0..n).map(|i| i / k).collect(),
+                z: vec![1.0; n],
+                mean_col: vec![Some(0)],
+                shadow_col: vec![],
+                cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![1.0] },
+            }],
+            fixef_mean: vec![0.0],
+            fixef_sd: vec![2.5],
+            sigma_df: 1.0,
+            sigma_scale: 1.0,
+        })
+        .unwrap()
+    }
+
+    /// The prior's share f after a short warmup, and the schedule chosen from it.
+    fn schedule(m: usize, k: usize) -> (f64, usize) {
+        let model = model(m, k);
+        let init = ChainInit { fixef: vec![1.0], jitter_sd: vec![0.1], sigma: 1.0 };
+        let mut c = Chain::new(&model, &init, 3, 0, false).unwrap();
+        c.update_curvature();
+        for _ in 0..50 {
+            c.sweep(Some(0.1)).unwrap();
+        }
+        c.update_curvature();
+        c.choose_aux_every();
+        (c.prior_share(), c.aux_every)
+    }
+
+    #[test]
+    fn expansion_moves_are_thinned_only_where_the_data_dominate() {
+        // 100 counts of about 3 per group: curvature about 300 against a prior precision of
+        // about 4, so f is about 0.013 and the moves run every 4th sweep
+        let (f, every) = schedule(50, 100);
+        assert!(f < 0.05 && every == 4, "f = {f}, every = {every}");
+        // 2 counts per group: f is about 0.4, every sweep
+        let (f, every) = schedule(50, 2);
+        assert!(f > 0.2 && every == 1, "f = {f}, every = {every}");
+    }
+}
