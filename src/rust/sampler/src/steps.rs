@@ -772,6 +772,29 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
+    /// A model whose term has m groups without data (one row sits in an extra group m), so
+    /// that moves of (b, Sigma) must keep Sigma's prior; with its row state, cached as Poisson.
+    fn prior_only(family: &str, m: usize, q: usize, cov_prior: crate::model::CovPrior) -> (crate::model::Model, RowState, RowState) {
+        use crate::model::{Model, ModelSpec, TermSpec};
+        let model = Model::new(ModelSpec {
+            family: family.into(),
+            y: vec![1.0],
+            trials: vec![],
+            offset: vec![0.0],
+            x: vec![],
+            p: 0,
+            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0; q], mean_col: vec![None; q], shadow_col: vec![], cov_prior }],
+            fixef_mean: vec![],
+            fixef_sd: vec![],
+            sigma_df: 1.0,
+            sigma_scale: 1.0,
+        })
+        .unwrap();
+        let (mut st, prop) = (RowState::new(1, true), RowState::new(1, true));
+        st.refresh(&Poisson, &model.y, &model.trials);
+        (model, st, prop)
+    }
+
     fn mean_sd(v: &[f64]) -> (f64, f64) {
         let m = v.iter().sum::<f64>() / v.len() as f64;
         let s = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt();
@@ -943,30 +966,15 @@ mod tests {
     /// A wrong Jacobian shifts it.
     #[test]
     fn scaling_move_preserves_the_covariance_prior() {
-        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        use crate::model::CovPrior;
         let m = 6;
         // one row in an extra group so that the term's m groups have none
-        let model = Model::new(ModelSpec {
-            family: "poisson".into(),
-            y: vec![1.0],
-            trials: vec![],
-            offset: vec![0.0],
-            x: vec![],
-            p: 0,
-            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0], mean_col: vec![None], shadow_col: vec![], cov_prior: CovPrior::InvWishart { df: 5.0, scale: vec![2.0] } }],
-            fixef_mean: vec![],
-            fixef_sd: vec![],
-            sigma_df: 1.0,
-            sigma_scale: 1.0,
-        })
-        .unwrap();
+        let (model, mut st, mut prop) = prior_only("poisson", m, 1, CovPrior::InvWishart { df: 5.0, scale: vec![2.0] });
         let term = &model.terms[0];
         let (df, s0) = (5.0, 2.0);
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         let (mut sigma, mut prec) = ([1.0f64], [1.0f64]);
         let mut beta = vec![0.0; m + 1];
-        let (mut st, mut prop) = (RowState::new(1, true), RowState::new(1, true));
-        st.refresh(&Poisson, &model.y, &model.trials);
         let resp = Response { y: &model.y, trials: &model.trials };
         let mut draws = Vec::new();
         for it in 0..400_000 {
@@ -990,23 +998,10 @@ mod tests {
     /// draws, Sigma only by the scaling move (Metropolis, or the gaussian Gibbs version);
     /// sd must be half-t(2, A): P(sd < A) = 1/sqrt(3).
     fn huang_wand_fraction_below_scale(gibbs: bool) -> f64 {
-        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        use crate::model::CovPrior;
         let m = 6;
         let (nu, a_scale) = (2.0, 0.7);
-        let model = Model::new(ModelSpec {
-            family: if gibbs { "gaussian" } else { "poisson" }.into(),
-            y: vec![1.0],
-            trials: vec![],
-            offset: vec![0.0],
-            x: vec![],
-            p: 0,
-            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0], mean_col: vec![None], shadow_col: vec![], cov_prior: CovPrior::HuangWand { nu, sd_scale: vec![a_scale] } }],
-            fixef_mean: vec![],
-            fixef_sd: vec![],
-            sigma_df: 1.0,
-            sigma_scale: 1.0,
-        })
-        .unwrap();
+        let (model, mut st, mut prop) = prior_only(if gibbs { "gaussian" } else { "poisson" }, m, 1, CovPrior::HuangWand { nu, sd_scale: vec![a_scale] });
         let term = &model.terms[0];
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let (mut sigma, mut prec) = ([0.3f64], [1.0 / 0.3]);
@@ -1014,8 +1009,6 @@ mod tests {
         let mut s0 = [2.0 * nu / a[0]];
         let mut beta = vec![0.0; m + 1];
         let (mut eta, mut dz) = ([0.0], [0.0]);
-        let (mut st, mut prop) = (RowState::new(1, true), RowState::new(1, true));
-        st.refresh(&Poisson, &model.y, &model.trials);
         let resp = Response { y: &model.y, trials: &model.trials };
         let n = 400_000;
         let mut below = 0usize;
@@ -1053,7 +1046,7 @@ mod tests {
     /// P(sd_k < A_k) = 1/sqrt(3).
     #[test]
     fn scaling_and_shear_moves_preserve_two_dimensional_priors() {
-        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        use crate::model::CovPrior;
         for gibbs in [false, true] {
             let m = 5;
             let (df, s_iw) = (6.0, [2.0, 0.5, 0.5, 1.0]);
@@ -1063,20 +1056,7 @@ mod tests {
             } else {
                 CovPrior::InvWishart { df, scale: s_iw.to_vec() }
             };
-            let model = Model::new(ModelSpec {
-                family: if gibbs { "gaussian" } else { "poisson" }.into(),
-                y: vec![1.0],
-                trials: vec![],
-                offset: vec![0.0],
-                x: vec![],
-                p: 0,
-                terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0, 0.0], mean_col: vec![None, None], shadow_col: vec![], cov_prior }],
-                fixef_mean: vec![],
-                fixef_sd: vec![],
-                sigma_df: 1.0,
-                sigma_scale: 1.0,
-            })
-            .unwrap();
+            let (model, mut st, mut prop) = prior_only(if gibbs { "gaussian" } else { "poisson" }, m, 2, cov_prior);
             let term = &model.terms[0];
             let mut rng = ChaCha8Rng::seed_from_u64(31);
             let mut sigma = [0.5, 0.1, 0.1, 0.4];
@@ -1085,8 +1065,6 @@ mod tests {
             let mut s0 = if gibbs { [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]] } else { s_iw };
             let mut beta = vec![0.0; 2 * (m + 1)];
             let (mut eta, mut dz) = ([0.0], [0.0]);
-            let (mut st, mut prop) = (RowState::new(1, true), RowState::new(1, true));
-            st.refresh(&Poisson, &model.y, &model.trials);
             let resp = Response { y: &model.y, trials: &model.trials };
             let n = 300_000;
             let (mut mean, mut rho2, mut below) = ([0.0; 4], 0.0, [0usize; 2]);
