@@ -9,5 +9,4 @@
 #' @aliases bglmm-package
 #' @keywords internal
 #' @importFrom stats gaussian poisson binomial
-#' @importFrom Matrix sparseMatrix
 NULL

@@ -1,5 +1,6 @@
 # Formula and data: from an lme4-style formula to response, design matrices and grouping.
-# Bars are parsed by lme4 (expandDoubleVerts, findbars, nobars, subbars, mkReTrms).
+# Bars are parsed by lme4 (expandDoubleVerts, findbars, nobars, subbars); each random term
+# is then built from its bar as lme4's mkReTrms does, but dense and without its extra structures.
 
 #' Build the model frame, response and design matrices
 #'
@@ -31,7 +32,7 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
   offset <- stats::model.offset(frame)
   if (is.null(offset)) offset <- rep(0, nrow(frame))
   if (any(!is.finite(offset))) stop("The offset must be finite.", call. = FALSE)
-  re <- if (length(bars)) random_terms(bars, frame, X) else list()
+  re <- if (length(bars)) random_terms(bars, frame, X, environment(formula)) else list()
   list(
     y = response$y, trials = response$trials, offset = as.numeric(offset),
     X = X, re = re, frame = frame, fixed_terms = fixed_terms,
@@ -114,22 +115,22 @@ bglmm_response <- function(y, family) {
 }
 
 # One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the
-# fixed-effect column that is each coefficient's mean (centred parameterisation).
-random_terms <- function(bars, frame, X) {
-  rt <- lme4::mkReTrms(bars, frame, reorder.terms = FALSE)
-  assign <- attr(rt$flist, "assign")
+# fixed-effect column that is each coefficient's mean (centred parameterisation). Each term
+# is built from its bar as lme4 does (model matrix of the left side, grouping factor of the
+# right side), without lme4's sparse Zt and covariance structures.
+random_terms <- function(bars, frame, X, env = parent.frame()) {
   centred <- rep(FALSE, ncol(X))
-  out <- vector("list", length(rt$cnms))
-  for (t in seq_along(rt$cnms)) {
-    f <- rt$flist[[assign[t]]]
-    cn <- rt$cnms[[t]]
+  out <- vector("list", length(bars))
+  for (t in seq_along(bars)) {
+    f <- bar_group(bars[[t]], frame, env)
+    group_name <- bar_group_name(bars[[t]])
+    Z <- bar_z(bars[[t]], frame)
+    cn <- colnames(Z)
     q <- length(cn)
-    Z <- dense_z(rt$Ztlist[[t]], q, nrow(frame))
-    colnames(Z) <- cn
     check_design(Z, "random-effects")
     if (nlevels(f) < 2L) {
       stop(sprintf("The grouping factor '%s' has only one level: a random effect needs at least two groups.",
-                   names(rt$flist)[assign[t]]), call. = FALSE)
+                   group_name), call. = FALSE)
     }
     # a coefficient is centred on the fixed effect of the same column, in the first term
     # that has it; in later terms that column is a "shadow" (see the sampler's translation step)
@@ -137,7 +138,7 @@ random_terms <- function(bars, frame, X) {
       warning(sprintf(paste0("The grouping factor '%s' has %d levels for %d random coefficients: ",
                              "their covariance is informed mostly by its prior. Consider fewer random ",
                              "coefficients or (x || %s)."),
-                      names(rt$flist)[assign[t]], nlevels(f), q, names(rt$flist)[assign[t]]),
+                      group_name, nlevels(f), q, group_name),
               call. = FALSE)
     }
     mean_col <- shadow_col <- integer(q)
@@ -153,10 +154,10 @@ random_terms <- function(bars, frame, X) {
       }
     }
     out[[t]] <- list(
-      group_name = names(rt$flist)[assign[t]],
+      group_name = group_name,
       levels = levels(f),
       group = as.integer(f),
-      z = Z,
+      z = unname(Z),
       cnms = cn,
       mean_col = mean_col,
       shadow_col = shadow_col
@@ -165,11 +166,28 @@ random_terms <- function(bars, frame, X) {
   out
 }
 
-# Z of one term from lme4's transposed sparse Zt (rows level-major: level l, column k at
-# row (l - 1) * q + k).
-dense_z <- function(Zt, q, n) {
-  Zt <- methods::as(Zt, "TsparseMatrix")
-  Z <- matrix(0, n, q)
-  Z[cbind(Zt@j + 1L, Zt@i %% q + 1L)] <- Zt@x
+# Name of a bar's grouping factor, as lme4 names it ("g", "b:a").
+bar_group_name <- function(bar) paste(deparse(bar[[3L]]), collapse = " ")
+
+# Design of a bar's left side (1, x, 0 + x, poly(x, 2), ...) on a model frame.
+bar_z <- function(bar, frame) {
+  Z <- stats::model.matrix(eval(substitute(~foo, list(foo = bar[[2L]]))), frame)
+  attr(Z, "assign") <- attr(Z, "contrasts") <- NULL
   Z
+}
+
+# Values of a bar's grouping expression on a frame: its variables as factors, so that a:b
+# is their interaction, as in lme4.
+bar_group_values <- function(bar, frame, env) {
+  vars <- all.vars(bar[[3L]])
+  genv <- lapply(frame[intersect(vars, names(frame))], function(v) if (is.factor(v)) v else factor(v))
+  tryCatch(eval(bar[[3L]], genv, env), error = function(e) {
+    stop(sprintf("Could not evaluate the grouping factor '%s': %s", bar_group_name(bar),
+                 conditionMessage(e)), call. = FALSE)
+  })
+}
+
+# A bar's grouping factor on the fitted frame, without unused levels.
+bar_group <- function(bar, frame, env) {
+  factor(bar_group_values(bar, frame, env), exclude = NA)
 }

@@ -294,8 +294,7 @@ draw_matrix <- function(object, draws) {
   m[sort(sample.int(nrow(m), draws)), , drop = FALSE]
 }
 
-# Random-effects bars of the fit, one per entry of object$re (same order as mkReTrms with
-# reorder.terms = FALSE).
+# Random-effects bars of the fit, one per entry of object$re.
 fit_bars <- function(object) {
   bars <- lme4::findbars(object$formula)
   if (length(bars) != length(object$re)) stop("Internal error: random terms do not match the fit.", call. = FALSE)
@@ -330,7 +329,7 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
   if (length(kept)) require_ranef_draws(object)
   fam <- object$family$family
   if (is.null(newdata)) {
-    re_all <- if (length(kept)) random_terms(fit_bars(object), object$frame, object$X) else list()
+    re_all <- if (length(kept)) random_terms(fit_bars(object), object$frame, object$X, environment(object$formula)) else list()
     re <- lapply(kept, function(t) list(t = t, Z = re_all[[t]]$z, idx = re_all[[t]]$group,
                                         new_levels = character(0)))
     dat <- list(X = object$X, offset = object$offset, re = re, y = object$y,
@@ -410,15 +409,13 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y) {
   re <- lapply(kept, function(t) {
     r <- object$re[[t]]
     b <- bars[[t]]
-    Z <- stats::model.matrix(eval(substitute(~foo, list(foo = b[[2L]]))), mf)
+    Z <- bar_z(b, mf)
     if (!identical(colnames(Z), r$cnms)) {
       stop(sprintf("newdata gives group-effect columns (%s) for '%s' that differ from the fit's (%s).",
                    paste(colnames(Z), collapse = ", "), r$group_name, paste(r$cnms, collapse = ", ")),
            call. = FALSE)
     }
-    genv <- lapply(mf[intersect(all.vars(b[[3L]]), names(mf))],
-                   function(v) if (is.factor(v)) v else factor(v))
-    labels <- as.character(eval(b[[3L]], genv, environment(object$formula)))
+    labels <- as.character(bar_group_values(b, mf, environment(object$formula)))
     idx <- match(labels, r$levels)
     new <- is.na(idx)
     new_levels <- unique(labels[new])

@@ -205,3 +205,32 @@ test_that("unsupported families and links give clear errors", {
                "poisson family supports only the 'log' link")
   expect_error(quick_fit(cnt ~ x, d, family = "nosuchfamily"), "Unknown family 'nosuchfamily'")
 })
+
+test_that("random terms are lme4's: grouping factors, levels and Z as mkReTrms builds them", {
+  d <- make_data()
+  d$h <- rep(c("r", "p", "q"), length.out = nrow(d))  # character grouping, unsorted
+  d$k <- rep(c(3L, 1L, 4L, 2L), each = 2, length.out = nrow(d))  # integer grouping
+  d$g[3] <- NA
+  forms <- list(y ~ x + (1 + x | g), y ~ x + (x || g), y ~ (1 | g) + (1 | h), y ~ x + (1 | a / b),
+                y ~ x + (1 | a:h), y ~ poly(x, 2) + (poly(x, 2) | g), y ~ f + (0 + f | g),
+                y ~ x + (1 | k), y ~ x + (1 + log(z) | h), y ~ x + (z | g) + (1 | g))
+  for (f in forms) {
+    md <- suppressMessages(suppressWarnings(
+      bglmm:::bglmm_model_data(f, d, gaussian(), stats::na.omit, NULL, environment())))
+    bars <- lme4::findbars(lme4::expandDoubleVerts(f))
+    rt <- lme4::mkReTrms(bars, md$frame, reorder.terms = FALSE)
+    fl <- rt$flist[attr(rt$flist, "assign")]
+    expect_identical(vapply(md$re, `[[`, "", "group_name"), names(fl), label = deparse(f))
+    for (t in seq_along(md$re)) {
+      r <- md$re[[t]]
+      expect_identical(r$levels, levels(fl[[t]]), label = deparse(f))
+      expect_identical(r$group, as.integer(fl[[t]]), label = deparse(f))
+      expect_identical(r$cnms, rt$cnms[[t]], label = deparse(f))
+      # Zt rows are level-major: level l, coefficient k at row (l - 1) * q + k
+      q <- length(r$cnms)
+      zfull <- as.matrix(Matrix::t(rt$Ztlist[[t]]))
+      Z <- sapply(seq_len(q), function(k) rowSums(zfull[, seq(k, ncol(zfull), by = q), drop = FALSE]))
+      expect_equal(r$z, unname(Z), label = deparse(f))
+    }
+  }
+})
