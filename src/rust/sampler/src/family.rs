@@ -17,6 +17,14 @@ pub trait Family: Send + Sync {
     fn loglik_score(&self, y: f64, n: f64, eta: f64, disp: f64) -> (f64, f64) {
         (self.loglik(y, n, eta, disp), self.score(y, n, eta, disp))
     }
+    /// The transcendental part of `loglik_score` for a batch of linear predictors, into `t`
+    /// (exp(eta) for Poisson, exp(-|eta|) for binomial), 4 rows at a time where the CPU
+    /// allows; `loglik_score_prepared` finishes each row. Nothing for gaussian.
+    fn prepare(&self, _eta: &[f64], _t: &mut [f64]) {}
+    /// `loglik_score(y, n, eta, 1)` from `t` filled by `prepare`, bit for bit.
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, _t: f64) -> (f64, f64) {
+        self.loglik_score(y, n, eta, 1.0)
+    }
     /// Fisher information of eta: -E[d^2 loglik / d eta^2].
     fn weight(&self, n: f64, eta: f64, disp: f64) -> f64;
     /// True when the model is conditionally normal-linear, so every step can be Gibbs.
@@ -24,6 +32,8 @@ pub trait Family: Send + Sync {
         false
     }
 }
+
+use crate::vmath::{exp_lane, exp_neg_abs_slice, exp_slice};
 
 /// Normal response, identity link.
 pub struct Gaussian;
@@ -56,17 +66,23 @@ impl Family for Poisson {
         "poisson"
     }
     fn loglik(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> f64 {
-        y * eta - eta.exp()
+        y * eta - exp_lane(eta)
     }
     fn score(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> f64 {
-        y - eta.exp()
+        y - exp_lane(eta)
     }
-    fn loglik_score(&self, y: f64, _n: f64, eta: f64, _disp: f64) -> (f64, f64) {
-        let mu = eta.exp();
+    fn loglik_score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> (f64, f64) {
+        self.loglik_score_prepared(y, n, eta, exp_lane(eta))
+    }
+    fn prepare(&self, eta: &[f64], t: &mut [f64]) {
+        exp_slice(eta, t)
+    }
+    #[inline]
+    fn loglik_score_prepared(&self, y: f64, _n: f64, eta: f64, mu: f64) -> (f64, f64) {
         (y * eta - mu, y - mu)
     }
     fn weight(&self, _n: f64, eta: f64, _disp: f64) -> f64 {
-        eta.exp()
+        exp_lane(eta)
     }
 }
 
@@ -91,10 +107,16 @@ impl Family for Binomial {
         y - n / (1.0 + (-eta).exp())
     }
     fn loglik_score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> (f64, f64) {
+        self.loglik_score_prepared(y, n, eta, exp_lane(-eta.abs()))
+    }
+    fn prepare(&self, eta: &[f64], t: &mut [f64]) {
+        exp_neg_abs_slice(eta, t)
+    }
+    #[inline]
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, t: f64) -> (f64, f64) {
         // t = exp(-|eta|) gives both log(1 + e^eta) and p without overflow. ln(1 + t) is
         // exact to 1e-16 absolute, all a sum of log-likelihoods can resolve, at half the
         // cost of ln_1p.
-        let t = (-eta.abs()).exp();
         let (l, p) = ((1.0 + t).ln(), 1.0 / (1.0 + t));
         let (l1pe, p) = if eta > 0.0 { (eta + l, p) } else { (l, t * p) };
         (y * eta - n * l1pe, y - n * p)
@@ -158,6 +180,20 @@ mod tests {
                 let (l, s) = f.loglik_score(3.0, 7.0, eta, 2.0);
                 assert!((l - f.loglik(3.0, 7.0, eta, 2.0)).abs() <= 1e-12 * (1.0 + l.abs()), "{}", f.name());
                 assert!((s - f.score(3.0, 7.0, eta, 2.0)).abs() <= 1e-12 * (1.0 + s.abs()), "{}", f.name());
+            }
+        }
+    }
+
+    #[test]
+    fn prepared_batches_equal_single_rows() {
+        let fams: [&dyn Family; 3] = [&Gaussian, &Poisson, &Binomial];
+        let eta: Vec<f64> = (0..203).map(|k| -40.0 + 0.4 * k as f64).collect();
+        for f in fams {
+            let mut t = vec![0.0; eta.len()];
+            f.prepare(&eta, &mut t);
+            for (&e, &tk) in eta.iter().zip(&t) {
+                let (a, b) = (f.loglik_score_prepared(3.0, 7.0, e, tk), f.loglik_score(3.0, 7.0, e, 1.0));
+                assert!(a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits(), "{} at {e}", f.name());
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod linalg;
 pub mod model;
 pub mod rows;
 pub mod steps;
+pub mod vmath;
 
 pub use chain::{geweke, run_chain, ChainConfig, ChainInit, ChainOutput};
 pub use family::Family;

@@ -32,8 +32,9 @@ impl RowState {
         if self.ll.is_empty() {
             return;
         }
+        fam.prepare(&self.eta, &mut self.ll);
         for i in 0..self.eta.len() {
-            (self.ll[i], self.sc[i]) = fam.loglik_score(y[i], trials[i], self.eta[i], 1.0);
+            (self.ll[i], self.sc[i]) = fam.loglik_score_prepared(y[i], trials[i], self.eta[i], self.ll[i]);
         }
     }
 
@@ -112,7 +113,7 @@ pub struct GroupRows<'a> {
     prop: Raw<'a>,
 }
 
-impl GroupRows<'_> {
+impl<'a> GroupRows<'a> {
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -145,6 +146,37 @@ impl GroupRows<'_> {
             *self.prop.ll.add(k) = v.1;
             *self.prop.sc.add(k) = v.2;
         }
+    }
+    /// The group's rows (data row of each position), for the group's lifetime.
+    #[inline]
+    pub fn rows(&self) -> &'a [usize] {
+        self.rows
+    }
+    /// The group's random-effects design, row-major (q values per position).
+    #[inline]
+    pub fn z_rows(&self) -> &'a [f64] {
+        self.z
+    }
+    /// Fills the proposal's eta with the current eta plus z_k'delta at every position and
+    /// returns the proposal's (eta, loglik, score) slots, for the caller to fill the rest.
+    pub fn shifted_prop(&mut self, delta: &[f64]) -> (&[f64], &mut [f64], &mut [f64]) {
+        let n = self.rows.len();
+        assert!(n <= self.prop.len && delta.len() == self.q && self.z.len() == n * self.q);
+        // SAFETY: the group's scratch positions 0..n are its own (see RowState::groups)
+        let (eta, ll, sc) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(self.prop.eta, n),
+                std::slice::from_raw_parts_mut(self.prop.ll, n),
+                std::slice::from_raw_parts_mut(self.prop.sc, n),
+            )
+        };
+        for (k, (e, &i)) in eta.iter_mut().zip(self.rows).enumerate() {
+            assert!(i < self.cur.len);
+            let zk = &self.z[k * self.q..(k + 1) * self.q];
+            // SAFETY: i < cur.len, and row i belongs to this group only
+            *e = unsafe { *self.cur.eta.add(i) } + zk.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>();
+        }
+        (eta, ll, sc)
     }
     /// Makes the stored proposal current.
     pub fn accept(&mut self) {

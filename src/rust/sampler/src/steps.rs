@@ -141,13 +141,14 @@ pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     crate::linalg::mat_vec(prec, q, d_new, gnew);
     gnew.iter_mut().for_each(|v| *v = -*v);
     let mut ll_new = 0.0;
-    for k in 0..g.len() {
-        let i = g.row(k);
-        let e = g.get(k).0 + dot(g.z(k), delta);
-        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], e, 1.0);
-        g.set_prop(k, (e, ll, sc));
+    let (rows, z) = (g.rows(), g.z_rows());
+    let (pe, pl, ps) = g.shifted_prop(delta);
+    fam.prepare(pe, pl);
+    for (k, &i) in rows.iter().enumerate() {
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], pe[k], pl[k]);
+        (pl[k], ps[k]) = (ll, sc);
         ll_new += ll;
-        for (gv, zv) in gnew.iter_mut().zip(g.z(k)) {
+        for (gv, zv) in gnew.iter_mut().zip(&z[k * q..(k + 1) * q]) {
             *gv += sc * zv;
         }
     }
@@ -328,16 +329,18 @@ fn direction_loglik<F: Family + ?Sized>(
     theta: &[f64],
 ) -> f64 {
     let q = term.q;
-    let mut d_ll = 0.0;
     for j in 0..term.m {
         let shift = factor * (beta[j * q + src] - theta[src]);
         for pos in term.ptr[j]..term.ptr[j + 1] {
-            let i = term.rows[pos];
-            let e = rows.eta[i] + shift * term.z[pos * q + k];
-            let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], e, 1.0);
-            (prop.eta[pos], prop.ll[pos], prop.sc[pos]) = (e, ll, sc);
-            d_ll += ll - rows.ll[i];
+            prop.eta[pos] = rows.eta[term.rows[pos]] + shift * term.z[pos * q + k];
         }
+    }
+    fam.prepare(&prop.eta, &mut prop.ll);
+    let mut d_ll = 0.0;
+    for (pos, &i) in term.rows.iter().enumerate() {
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], prop.eta[pos], prop.ll[pos]);
+        (prop.ll[pos], prop.sc[pos]) = (ll, sc);
+        d_ll += ll - rows.ll[i];
     }
     d_ll
 }
@@ -712,8 +715,9 @@ pub fn mh_block<R: Rng + ?Sized, F: Family + ?Sized>(
     a.shift_eta(&mut prop.eta, delta);
     // likelihood and score at the proposal in one pass
     let mut ll_new = 0.0;
+    fam.prepare(&prop.eta, &mut prop.ll);
     for (i, e) in prop.eta.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score(resp.y[i], resp.trials[i], *e, 1.0);
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], *e, prop.ll[i]);
         (prop.ll[i], prop.sc[i]) = (ll, sc);
         ll_new += ll;
     }
