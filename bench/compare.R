@@ -13,7 +13,10 @@
 #   BENCH_TIMEOUT   seconds after which a fit is stopped (default 1200); its ESS/s is then
 #                   reported as a bound: below kept draws / timeout
 #   BENCH_REUSE=1   reuse the rows of earlier runs with the same settings (bench/cache/)
-source("bench/fit_one.R")  # bench_models, empty_row()
+#   BENCH_MODELS_FILE  comma-separated R files sourced after bench/models.R, each adding
+#                   entries to bench_models (see there); their models join the default list
+#                   and the run only prints unless BENCH_WRITE=1
+source("bench/fit_one.R")  # bench_models, load_model(), empty_row(), error_note()
 
 defaults <- list(models = names(bench_models),
                  samplers = c("bglmm", "stan_glmer", "mcmcpack", "lme4"),
@@ -40,16 +43,17 @@ settings <- list(models = env_list("BENCH_MODELS", defaults$models),
                  chains_big = env_int("BENCH_CHAINS_BIG", defaults$chains_big),
                  timeout = env_int("BENCH_TIMEOUT", defaults$timeout))
 
-# Iterations and chains for a model: the same for every sampler.
+# Rows, iterations and chains for a model: the same for every sampler.
 model_settings <- function(model, s) {
-  big <- nrow(bench_models[[model]]()$data) > big_n
-  list(iter = if (big) s$iter_big else s$iter, chains = if (big) s$chains_big else s$chains)
+  n <- nrow(load_model(model)$data)
+  big <- n > big_n
+  list(n = n, iter = if (big) s$iter_big else s$iter,
+       chains = if (big) s$chains_big else s$chains)
 }
 
 # One fit in a child process, stopped after s$timeout seconds; its output goes to
 # bench/compare_MODEL_SAMPLER.log and its row to bench/cache/ (reused with BENCH_REUSE=1).
-run_child <- function(model, sampler, s) {
-  ms <- model_settings(model, s)
+run_child <- function(model, sampler, s, ms) {
   dir.create("bench/cache", showWarnings = FALSE)
   cached <- sprintf("bench/cache/%s_%s_%dx%d.rds", model, sampler, ms$chains, ms$iter)
   if (Sys.getenv("BENCH_REUSE") == "1" && file.exists(cached)) return(readRDS(cached))
@@ -73,7 +77,7 @@ run_child <- function(model, sampler, s) {
 # below kept / timeout (and other samplers' ratios to it are lower bounds).
 timed_out_row <- function(model, sampler, ms, timeout) {
   row <- empty_row(model, sampler, sprintf("stopped after %d s; ESS/s is a bound", timeout))
-  row$n <- nrow(bench_models[[model]]()$data)
+  row$n <- ms$n
   row$seconds <- timeout
   row$kept <- ms$chains * (ms$iter - ms$iter %/% 2)
   row
@@ -125,16 +129,18 @@ markdown_table <- function(tab) {
 targets <- function(res) {
   b <- res[res$sampler == "bglmm", ]
   yes <- function(ok) if (length(ok) && all(!is.na(ok) & ok)) "yes" else "no"
-  per_model <- function(x, d) paste(b$model, r(x, d), collapse = ", ")
   p <- b[b$model == "poisson_100k", ]
   ratios <- paste(b$model, paste0(ifelse(b$vs_stan_bound, ">", ""), r(b$vs_stan, 1)), collapse = ", ")
-  big <- b$n > big_n
+  big <- !is.na(b$n) & b$n > big_n
   c(sprintf("- ESS/s >= 20 x stan_glmer on every model: %s (%s)", yes(b$vs_stan >= 20), ratios),
     if (nrow(p)) sprintf("- <= 20 ns/obs/iter on poisson_100k (bglmm, whole fitting call with its set-up): %s (%.0f)",
                          yes(p$ns_obs_iter <= 20), p$ns_obs_iter)
     else "- <= 20 ns/obs/iter on poisson_100k (bglmm): not run",
-    sprintf("- peak memory <= 3 x (data + kept draws) on the models of more than %s rows (bglmm): %s (%s)",
-            format(big_n, big.mark = ","), yes(b$mem_ratio[big] <= 3), per_model(b$mem_ratio, 1)))
+    if (any(big)) sprintf("- peak memory <= 3 x (data + kept draws) on the models of more than %s rows (bglmm): %s (%s)",
+                          format(big_n, big.mark = ","), yes(b$mem_ratio[big] <= 3),
+                          paste(b$model[big], r(b$mem_ratio[big], 1), collapse = ", "))
+    else sprintf("- peak memory <= 3 x (data + kept draws) (bglmm): no model of more than %s rows run",
+                 format(big_n, big.mark = ",")))
 }
 
 machine <- function() {
@@ -162,12 +168,15 @@ section <- function(tab, res, s, load) {
                   "ESS/s the upper bound kept draws / seconds, and the others' `vs_stan` a",
                   "lower bound)."),
             s$chains, s$iter, format(big_n, big.mark = ","), s$chains_big, s$iter_big, s$timeout),
-    paste("MCMCpack: MCMChpoisson, chains one after another (burnin and mcmc = half of",
-          "iter each), inverse-Wishart(q, q I) prior; its Poisson model has an extra",
-          "observation-level overdispersion variance. MCMChlogit takes one grouping factor,",
-          "so the crossed model is n/a. lme4::glmer: time only."),
-    paste("seconds: the whole fitting call; min_ess: min bulk ESS over the fixed effects",
-          "and covariance parameters; vs_stan: ESS/s over stan_glmer's; ns_obs_iter:",
+    paste("MCMCpack: MCMChregress, MCMChpoisson or MCMChlogit, chains one after another",
+          "(burnin and mcmc = half of iter each), inverse-Wishart(q, q I) prior; its Poisson",
+          "and logit models have an extra observation-level overdispersion variance. They",
+          "take one random-effects term, a 0/1 binomial response and no offset; other models",
+          "are n/a. MCMChregress is given y / sd(y) (on data with a residual sd of more than",
+          "a few units its chains drift off) and its draws are scaled back. lme4::glmer (lmer",
+          "for gaussian): time only."),
+    paste("seconds: the whole fitting call; min_ess: min bulk ESS over the fixed effects,",
+          "covariance parameters and gaussian sigma; vs_stan: ESS/s over stan_glmer's; ns_obs_iter:",
           "seconds / (n x iter x chains); peak_mb: peak resident memory of the fit's process,",
           "base_mb: with packages and data loaded; data_draws_mb: the data frame plus 8",
           "bytes x kept draws x parameters kept; mem_ratio: (peak - base) / data_draws_mb."),
@@ -192,10 +201,17 @@ main <- function(s) {
   if (length(bad)) stop("unknown model or sampler: ", paste(bad, collapse = ", "))
   load <- loadavg()
   res <- NULL
-  for (model in s$models) for (sampler in s$samplers) {
-    row <- run_child(model, sampler, s)
-    message(sprintf("%s / %s: %s s %s", model, sampler, format(row$seconds), row$note))
-    res <- rbind(res, row)
+  for (model in s$models) {
+    ms <- tryCatch(model_settings(model, s), error = function(e) e)
+    for (sampler in s$samplers) {
+      row <- if (!inherits(ms, "error")) run_child(model, sampler, s, ms) else {
+        note <- sub("^error:", "error: building the model:", error_note(ms))
+        cbind(empty_row(model, sampler, note),
+              iter = NA_integer_, chains = NA_integer_)
+      }
+      message(sprintf("%s / %s: %s s %s", model, sampler, format(row$seconds), row$note))
+      res <- rbind(res, row)
+    }
   }
   res <- add_columns(res, s)
   tab <- format_table(res)
@@ -203,7 +219,7 @@ main <- function(s) {
   print(tab, row.names = FALSE, right = FALSE)
   options(old)
   writeLines(c("", targets(res)))
-  quick <- !identical(s, defaults)
+  quick <- !identical(s, defaults) || nzchar(Sys.getenv("BENCH_MODELS_FILE"))
   if (!quick || Sys.getenv("BENCH_WRITE") == "1") {
     write_results(section(tab, res, s, c(load, loadavg())))
     message("Written to bench/RESULTS.md")

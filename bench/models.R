@@ -1,5 +1,8 @@
 # The benchmark models (shared by bench/*.R). Each returns formula, data, family: two course
-# data sets shipped with bglmm and two large simulated ones.
+# data sets shipped with bglmm and two large simulated ones. To add a model, add an entry
+# here or in a file named by BENCH_MODELS_FILE (see the end of this file): a function of no
+# arguments returning list(formula = <lme4-style formula>, family = <family object, function
+# or name>, data = <data frame>). Refer to package data as pkg::name (e.g. lme4::cbpp).
 bench_models <- list(
   nitrofen = function() {
     list(formula = live ~ conc * brood + (1 | flea), family = poisson(),
@@ -31,3 +34,10 @@ bench_models <- list(
                            g1 = factor(g1), g2 = factor(g2)))
   }
 )
+
+# Extra models: each file in BENCH_MODELS_FILE (comma-separated paths) is sourced here and
+# adds entries, e.g. bench_models$sleep <- function() list(formula = ..., ...).
+local({
+  files <- trimws(strsplit(Sys.getenv("BENCH_MODELS_FILE"), ",")[[1]])
+  for (f in files[nzchar(files)]) sys.source(f, envir = globalenv())
+})
