@@ -351,6 +351,7 @@ impl<'a> Chain<'a> {
             self.fixef_step(fam, resp, adapt);
         }
         self.translate_shadows();
+        self.translate_group_level();
         for ti in 0..m.terms.len() {
             self.group_steps(fam, resp, ti, adapt);
             self.hyper_steps(ti)?;
@@ -617,6 +618,35 @@ impl<'a> Chain<'a> {
                 self.shift_fixef();
                 let s = &mut self.terms[ti];
                 s.beta.iter_mut().skip(k).step_by(q).for_each(|b| *b -= delta);
+            }
+        }
+    }
+
+    /// Exact draws along the directions that leave eta unchanged for group-level predictors
+    /// (`GroupLevel`): alpha_c + delta and intercepts beta_{j,k} - delta w_j. delta | rest is
+    /// normal: precision 1/sd_c^2 + P_kk sum_j w_j^2, mean ((mu_c - alpha_c)/sd_c^2 +
+    /// sum_j w_j (P d_j)_k) / precision, d_j = beta_j - theta.
+    fn translate_group_level(&mut self) {
+        let m = self.model;
+        for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
+            let q = t.q;
+            for gl in &t.group_level {
+                let (c, k) = (gl.col, gl.k);
+                let Source::Alpha(a) = m.fixef_source[c] else { continue };
+                let mut pb = 0.0;
+                for (j, &w) in gl.w.iter().enumerate() {
+                    for l in 0..q {
+                        pb += w * s.prec[k + l * q] * (s.beta[j * q + l] - s.theta[l]);
+                    }
+                }
+                let (mu, sd) = (m.fixef_mean[c], m.fixef_sd[c]);
+                let h = 1.0 / (sd * sd) + s.prec[k + k * q] * gl.sw2;
+                let mean = ((mu - self.alpha[a]) / (sd * sd) + pb) / h;
+                let delta = mean + std_normal(&mut self.rng) / h.sqrt();
+                self.alpha[a] += delta;
+                for (j, &w) in gl.w.iter().enumerate() {
+                    s.beta[j * q + k] -= delta * w;
+                }
             }
         }
     }

@@ -72,6 +72,38 @@ pub struct Term {
     pub mean_col: Vec<Option<usize>>,
     pub shadow_col: Vec<Option<usize>>,
     pub cov_prior: CovPrior,
+    /// Fixed effects not centred anywhere whose column is constant within this term's groups
+    /// (group-level predictors), with the term's intercept component (see `GroupLevel`).
+    pub group_level: Vec<GroupLevel>,
+}
+
+/// A group-level predictor of a term with a random intercept: fixed column `col` (alpha)
+/// equals `w[j]` on every row of group j. Moving its coefficient by delta and intercept k of
+/// every group j by -delta w_j leaves eta unchanged, so delta has an exact normal draw; it
+/// removes the coupling that makes such coefficients mix slowly against the intercepts.
+pub struct GroupLevel {
+    pub col: usize,
+    pub k: usize,
+    pub w: Vec<f64>,
+    /// sum_j w_j^2
+    pub sw2: f64,
+}
+
+/// Intercept component of a term (z = 1 on every row), if any.
+fn intercept_component(z: &[f64], q: usize) -> Option<usize> {
+    (0..q).find(|&k| z.iter().skip(k).step_by(q).all(|&v| v == 1.0))
+}
+
+/// Value of column `x` (sorted rows) on each group of the term if it is constant within
+/// every group (to 1e-12 relative).
+fn group_values(x: &[f64], ptr: &[usize], rows: &[usize]) -> Option<Vec<f64>> {
+    (0..ptr.len() - 1)
+        .map(|j| {
+            let r = &rows[ptr[j]..ptr[j + 1]];
+            let w = r.first().map_or(0.0, |&i| x[i]);
+            r.iter().all(|&i| (x[i] - w).abs() <= 1e-12 * w.abs().max(1.0)).then_some(w)
+        })
+        .collect()
 }
 
 /// The checked model with rows sorted by the first term's groups.
@@ -254,6 +286,7 @@ impl Model {
                 mean_col: t.mean_col.clone(),
                 shadow_col: if t.shadow_col.is_empty() { vec![None; q] } else { t.shadow_col.clone() },
                 cov_prior: t.cov_prior.clone(),
+                group_level: vec![],
             });
         }
 
@@ -262,6 +295,17 @@ impl Model {
         for c in 0..p {
             let col = &spec.x[c * n..(c + 1) * n];
             x.extend(order.iter().map(|&i| col[i]));
+        }
+        for t in terms.iter_mut() {
+            let Some(k) = intercept_component(&t.z, t.q) else { continue };
+            for &c in &alpha_cols {
+                if let Some(w) = group_values(&x[c * n..(c + 1) * n], &t.ptr, &t.rows) {
+                    let sw2 = w.iter().map(|v| v * v).sum();
+                    if sw2 > 0.0 {
+                        t.group_level.push(GroupLevel { col: c, k, w, sw2 });
+                    }
+                }
+            }
         }
         let mut fixef_source: Vec<Source> = Vec::with_capacity(p);
         for c in 0..p {

@@ -155,3 +155,53 @@ fn crossed_poisson(seed: u64) {
 fn geweke_crossed_poisson() {
     crossed_poisson(104);
 }
+
+/// A group-level predictor w (constant within groups, not a random coefficient) next to a
+/// random intercept: its coefficient also moves by the exact group-level translation step.
+fn group_level_poisson(seed: u64) {
+    let (m, k) = (6, 4);
+    let n = m * k;
+    let w: Vec<f64> = (0..n).map(|i| ((i / k) as f64 - 2.5) / 2.5).collect();
+    let mut x = vec![1.0; n];
+    x.extend_from_slice(&w);
+    let (df, mean_sigma) = (10.0, 0.3);
+    let model = Model::new(ModelSpec {
+        family: "poisson".into(),
+        y: vec![0.0; n],
+        trials: vec![],
+        offset: vec![0.0; n],
+        x,
+        p: 2,
+        terms: vec![TermSpec {
+            n_groups: m,
+            group: (0..n).map(|i| i / k).collect(),
+            z: vec![1.0; n],
+            mean_col: vec![Some(0)],
+            shadow_col: vec![],
+            cov_prior: CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] },
+        }],
+        fixef_mean: vec![0.5, -0.3],
+        fixef_sd: vec![0.4, 0.5],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+    })
+    .unwrap();
+    assert_eq!(model.terms[0].group_level.len(), 1, "w is found to be a group-level predictor");
+    let init = ChainInit { fixef: vec![0.5, -0.3], jitter_sd: vec![0.1; 2], sigma: 1.0 };
+    let iter = 60_000;
+    let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
+    let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
+    for (c, (mu, sd)) in [(0.5, 0.4), (-0.3, 0.5)].into_iter().enumerate() {
+        check(&format!("group-level fixef {c} mean"), col(c), mu);
+        check(&format!("group-level fixef {c} variance"), col(c).iter().map(|x| (x - mu).powi(2)).collect(), sd * sd);
+    }
+    // columns: 2 fixef, m b's, Sigma
+    check("group-level E[Sigma]", col(2 + m), mean_sigma);
+    let (b, s) = (col(2), col(2 + m));
+    check("group-level b/sd", (0..iter).map(|i| b[i] * b[i] / s[i]).collect(), 1.0);
+}
+
+#[test]
+fn geweke_group_level_poisson() {
+    group_level_poisson(105);
+}
