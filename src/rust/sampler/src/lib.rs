@@ -6,6 +6,7 @@
 
 pub mod chain;
 pub mod dist;
+pub mod draws;
 pub mod family;
 pub mod linalg;
 pub mod model;
@@ -13,6 +14,7 @@ pub mod rows;
 pub mod steps;
 
 pub use chain::{geweke, run_chain, ChainConfig, ChainInit, ChainOutput};
+pub use draws::{ChainDraws, DrawBuffer, Draws};
 pub use family::Family;
 pub use model::{CovPrior, Model, ModelSpec, TermSpec};
 
