@@ -2,7 +2,7 @@
 //! All checking of user input happens in R; what is checked here are the shapes the R code
 //! promises, so that a bug in R becomes an R error, never a crash.
 
-use bglmm_sampler::{run_chains, ChainConfig, CovPrior, ChainInit, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains_vec, ChainConfig, CovPrior, ChainInit, Model, ModelSpec, TermSpec};
 use extendr_api::prelude::*;
 use std::collections::HashMap;
 use std::os::raw::{c_int, c_void};
@@ -173,10 +173,9 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         }
         !user_interrupted()
     };
-    let outs = run_chains(&model, cfg, &inits, seed, cores, 100, poll).map_err(Error::Other)?;
+    let (all, outs) = run_chains_vec(&model, cfg, &inits, seed, cores, 100, poll).map_err(Error::Other)?;
 
-    let npar = model.n_kept_params(cfg.save_ranef);
-    let draws = outs.iter().map(|o| matrix(&o.draws, o.n_kept, npar)).collect::<Result<Vec<_>>>()?;
+    let draws = (0..chains).map(|c| matrix(&all.chain(c), all.n_kept, all.npar)).collect::<Result<Vec<_>>>()?;
     let accept_fixef: Vec<f64> = outs.iter().map(|o| o.accept_fixef).collect();
     let nt = model.terms.len();
     let acc_groups: Vec<f64> = (0..nt).flat_map(|t| outs.iter().map(move |o| o.accept_groups[t])).collect();
