@@ -148,15 +148,15 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     sweeps = as.numeric(sweeps), save_ranef = save_ranef, first_chain = 0,
     chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
-    init_sigma = init$sigma
+    init_sigma = init$sigma, par_names = par_names
   )
   start <- Sys.time()
   out <- run_sampler(spec, config, future)
   elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
 
-  draws <- array(NA_real_, c(n_kept, chains, length(par_names)),
-                 dimnames = list(iteration = NULL, chain = NULL, parameter = par_names))
-  for (ch in seq_len(chains)) draws[, ch, ] <- out$draws[[ch]]
+  # the sampler's array [iteration, chain, parameter], already named: changing it here
+  # would copy it
+  draws <- out$draws
   acc_groups <- out$accept_groups
   colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
   check_unbounded_fixef(glm0, md, family, pr, draws)
@@ -220,10 +220,14 @@ sample_one_chain <- function(k, spec, config) {
   bglmm_sample(spec, config)
 }
 
-# The outputs of one-chain runs as the output of one run of all the chains.
+# The outputs of one-chain runs as the output of one run of all the chains (the draws are
+# copied into one array [iteration, chain, parameter]).
 combine_chains <- function(outs) {
   for (o in outs) if (!is.null(o$error)) return(o)
-  list(draws = lapply(outs, function(o) o$draws[[1L]]),
+  d <- dimnames(outs[[1L]]$draws)
+  draws <- array(NA_real_, c(dim(outs[[1L]]$draws)[1L], length(outs), length(d[[3L]])), dimnames = d)
+  for (k in seq_along(outs)) draws[, k, ] <- outs[[k]]$draws
+  list(draws = draws,
        accept_fixef = vapply(outs, function(o) o$accept_fixef, 1),
        accept_groups = do.call(rbind, lapply(outs, function(o) o$accept_groups)))
 }

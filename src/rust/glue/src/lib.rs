@@ -2,7 +2,7 @@
 //! All checking of user input happens in R; what is checked here are the shapes the R code
 //! promises, so that a bug in R becomes an R error, never a crash.
 
-use bglmm_sampler::{run_chains, ChainConfig, CovPrior, ChainInit, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, DrawBuffer, Model, ModelSpec, TermSpec};
 use extendr_api::prelude::*;
 use std::collections::HashMap;
 use std::os::raw::{c_int, c_void};
@@ -96,8 +96,8 @@ fn matrix(values: &[f64], nrow: usize, ncol: usize) -> Result<Robj> {
     Ok(r)
 }
 
-/// Fits the model described by `spec` with the settings in `config`; returns the draws of
-/// each chain (kept iterations x parameters) and acceptance rates, or `list(error = msg)`.
+/// Fits the model described by `spec` with the settings in `config`; returns the draws as
+/// an array [kept iteration, chain, parameter] and acceptance rates, or `list(error = msg)`.
 /// Errors are returned as data, not raised: extendr raises through a panic, whose text would
 /// reach the user's console.
 /// @keywords internal
@@ -173,15 +173,32 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         }
         !user_interrupted()
     };
-    let outs = run_chains(&model, cfg, &inits, seed, cores, 100, poll).map_err(Error::Other)?;
+    // The R array the chains write to from their threads (plain memory: they never call R).
+    // `draws` keeps it protected until it is returned, and is not touched while they run.
+    // Its dimnames are set here: it reaches R referenced twice (REF(2) in
+    // .Internal(inspect())), so dimnames<- in R would copy it.
+    cfg.check().map_err(Error::Other)?;
+    let (n_kept, npar) = (cfg.n_kept(), model.n_kept_params(cfg.save_ranef));
+    let names = field(&c, "par_names")?;
+    if !names.is_string() || names.len() != npar {
+        return Err(Error::Other("internal: 'par_names' must name every kept parameter".into()));
+    }
+    let dimnames = List::from_names_and_values(["iteration", "chain", "parameter"], [NULL.into(), NULL.into(), names.clone()])?;
+    let too_many = || Error::Other("internal: too many draws".into());
+    let dim = [n_kept, chains, npar].iter().map(|&d| i32::try_from(d).map_err(|_| too_many())).collect::<Result<Vec<i32>>>()?;
+    let len = n_kept.checked_mul(chains).and_then(|v| v.checked_mul(npar)).ok_or_else(too_many)?;
+    let mut draws: Robj = Doubles::new(len).into();
+    let values = draws.as_real_slice_mut().ok_or_else(|| Error::Other("internal: draws array".into()))?;
+    let buffer = DrawBuffer::new(values, n_kept, chains, npar).map_err(Error::Other)?;
+    let outs = run_chains(&model, cfg, &inits, buffer, seed, cores, 100, poll).map_err(Error::Other)?;
+    draws.set_attrib("dim", dim)?;
+    draws.set_attrib("dimnames", dimnames)?;
 
-    let npar = model.n_kept_params(cfg.save_ranef);
-    let draws = outs.iter().map(|o| matrix(&o.draws, o.n_kept, npar)).collect::<Result<Vec<_>>>()?;
     let accept_fixef: Vec<f64> = outs.iter().map(|o| o.accept_fixef).collect();
     let nt = model.terms.len();
     let acc_groups: Vec<f64> = (0..nt).flat_map(|t| outs.iter().map(move |o| o.accept_groups[t])).collect();
     Ok(list!(
-        draws = List::from_values(draws),
+        draws = draws,
         accept_fixef = accept_fixef,
         accept_groups = matrix(&acc_groups, chains, nt)?
     )

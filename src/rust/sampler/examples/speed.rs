@@ -2,7 +2,7 @@
 //! and bernoulli_50k_crossed (one chain, this thread), for profiling the sampler alone:
 //! `cargo run --release --example speed [iter] [poisson|bernoulli]`.
 
-use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains_vec, ChainConfig, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Poisson};
@@ -16,10 +16,9 @@ fn main() {
     let init = vec![ChainInit { fixef: vec![0.0; model.p], jitter_sd: vec![0.01; model.p], sigma: 1.0 }];
     let cfg = ChainConfig { iter, warmup: iter / 2, ..Default::default() };
     let t = Instant::now();
-    let out = run_chains(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();
+    let (draws, out) = run_chains_vec(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();
     let s = t.elapsed().as_secs_f64();
-    let k = out[0].n_kept;
-    let mean = |c: usize| out[0].draws[c * k..(c + 1) * k].iter().sum::<f64>() / k as f64;
+    let mean = |c: usize| draws.param(c).iter().sum::<f64>() / draws.n_kept as f64;
     let np = model.n_params();
     println!(
         "{iter} iterations: {s:.2} s, {:.1} ns/obs/iter; means: fixef {:.3} {:.3}, last Sigma entry {:.3}; accept {:.2} {:?}",

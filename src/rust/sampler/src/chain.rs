@@ -1,6 +1,7 @@
 //! One Markov chain: state, sweep order, warmup adaptation, kept draws.
 
 use crate::dist::std_normal;
+use crate::draws::{ChainDraws, Draws};
 use crate::model::Model;
 use crate::family::{Binomial, Family, Gaussian, Poisson};
 use crate::model::{CovPrior, Source};
@@ -34,9 +35,16 @@ impl Default for ChainConfig {
 }
 
 impl ChainConfig {
-    /// Kept draws per chain.
+    /// Kept draws per chain (call [`ChainConfig::check`] first).
     pub fn n_kept(&self) -> usize {
         (self.iter - self.warmup).div_ceil(self.thin)
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        if self.thin == 0 || self.iter <= self.warmup {
+            return Err("iter must exceed warmup and thin must be positive".into());
+        }
+        Ok(())
     }
 }
 
@@ -48,12 +56,9 @@ pub struct ChainInit {
     pub sigma: f64,
 }
 
-/// What one chain returns.
+/// What one chain returns besides its draws.
 #[derive(Clone, Debug)]
 pub struct ChainOutput {
-    /// Kept draws, n_kept x n_params, column-major.
-    pub draws: Vec<f64>,
-    pub n_kept: usize,
     /// Post-warmup acceptance rate of the joint fixed-effects step (NaN if Gibbs or none).
     pub accept_fixef: f64,
     /// Post-warmup mean acceptance rate of the group steps, per term (NaN where Gibbs).
@@ -651,13 +656,12 @@ impl<'a> Chain<'a> {
         }
     }
 
-    /// Writes the current state into row `k` of the column-major draws matrix; the group
-    /// coefficients only if `ranef`.
-    fn store(&self, draws: &mut [f64], k: usize, n_kept: usize, ranef: bool) {
+    /// Writes the current state as kept draw `k`; the group coefficients only if `ranef`.
+    fn store(&self, draws: &mut ChainDraws, k: usize, ranef: bool) {
         let m = self.model;
         let mut col = 0;
         let mut put = |v: f64| {
-            draws[col * n_kept + k] = v;
+            draws.set(k, col, v);
             col += 1;
         };
         for c in 0..m.p {
@@ -712,7 +716,8 @@ impl Chain<'_> {
 #[doc(hidden)]
 pub fn geweke(model: &Model, init: &ChainInit, seed: u64, warmup: usize, iter: usize) -> Result<Vec<f64>, String> {
     let mut c = Chain::new(model, init, seed, 0, false)?;
-    let mut draws = vec![0.0; iter * model.n_params()];
+    let mut all = Draws::zeros(iter, 1, model.n_params());
+    let mut draws = all.buffer().split().pop().expect("one chain");
     c.y_sim = Some(c.simulate_y());
     c.refresh_cache();
     for i in 0..warmup + iter {
@@ -722,12 +727,12 @@ pub fn geweke(model: &Model, init: &ChainInit, seed: u64, warmup: usize, iter: u
         }
         c.sweep(if warm { Some(1.0 / ((i + 1) as f64).powf(0.6)) } else { None })?;
         if !warm {
-            c.store(&mut draws, i - warmup, iter, true);
+            c.store(&mut draws, i - warmup, true);
         }
         c.y_sim = Some(c.simulate_y());
         c.refresh_cache();
     }
-    Ok(draws)
+    Ok(all.values)
 }
 
 fn group(t: &crate::model::Term, j: usize) -> Group<'_> {
@@ -736,8 +741,8 @@ fn group(t: &crate::model::Term, j: usize) -> Group<'_> {
 }
 
 /// Runs one chain, updating the groups of each term on `threads` threads (1: on this one;
-/// the draws are the same). `progress` receives the number of finished iterations; setting
-/// `stop` ends the chain early with an error.
+/// the draws are the same), and writes its kept draws to `draws`. `progress` receives the
+/// number of finished iterations; setting `stop` ends the chain early with an error.
 #[allow(clippy::too_many_arguments)]
 pub fn run_chain(
     model: &Model,
@@ -748,15 +753,17 @@ pub fn run_chain(
     threads: usize,
     progress: &AtomicUsize,
     stop: &AtomicBool,
+    draws: &mut ChainDraws,
 ) -> Result<ChainOutput, String> {
-    if cfg.thin == 0 || cfg.iter <= cfg.warmup {
-        return Err("iter must exceed warmup and thin must be positive".into());
+    cfg.check()?;
+    if (draws.n_kept(), draws.n_params()) != (cfg.n_kept(), model.n_kept_params(cfg.save_ranef)) {
+        return Err("internal: the draws buffer does not match the number of draws".into());
     }
     if threads > 1 {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| format!("could not start threads: {e}"))?;
-        return pool.install(|| chain_loop(model, cfg, init, seed, chain, true, progress, stop));
+        return pool.install(|| chain_loop(model, cfg, init, seed, chain, true, progress, stop, draws));
     }
-    chain_loop(model, cfg, init, seed, chain, false, progress, stop)
+    chain_loop(model, cfg, init, seed, chain, false, progress, stop, draws)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -769,11 +776,9 @@ fn chain_loop(
     parallel: bool,
     progress: &AtomicUsize,
     stop: &AtomicBool,
+    draws: &mut ChainDraws,
 ) -> Result<ChainOutput, String> {
     let mut c = Chain::new(model, init, seed, chain, parallel)?;
-    let n_kept = cfg.n_kept();
-    let npar = model.n_kept_params(cfg.save_ranef);
-    let mut draws = vec![0.0; n_kept * npar];
     for i in 0..cfg.iter {
         if stop.load(Ordering::Relaxed) {
             return Err("sampling was interrupted".into());
@@ -793,7 +798,7 @@ fn chain_loop(
             c.sweep(adapt)?;
         }
         if !warm && (i - cfg.warmup) % cfg.thin == 0 {
-            c.store(&mut draws, (i - cfg.warmup) / cfg.thin, n_kept, cfg.save_ranef);
+            c.store(draws, (i - cfg.warmup) / cfg.thin, cfg.save_ranef);
         }
         progress.store(i + 1, Ordering::Relaxed);
     }
@@ -806,7 +811,7 @@ fn chain_loop(
         .zip(&c.terms)
         .map(|(t, s)| if gaussian { f64::NAN } else { s.accepted as f64 / (kept_iter * t.m as f64) })
         .collect();
-    Ok(ChainOutput { draws, n_kept, accept_fixef, accept_groups })
+    Ok(ChainOutput { accept_fixef, accept_groups })
 }
 
 #[cfg(test)]

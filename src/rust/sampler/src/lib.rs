@@ -1,11 +1,13 @@
 //! Metropolis-within-Gibbs sampler for Bayesian generalized linear mixed models.
 //!
-//! Pure Rust, no R: the R package's glue crate converts R objects to a [`ModelSpec`], calls
-//! [`run_chains`] and converts the [`ChainOutput`]s back. Chains run on worker threads; the
-//! calling thread only polls, so it can print progress and check for interrupts.
+//! Pure Rust, no R: the R package's glue crate converts R objects to a [`ModelSpec`] and
+//! calls [`run_chains`], which writes the draws into an R array through a [`DrawBuffer`].
+//! Chains run on worker threads; the calling thread only polls, so it can print progress
+//! and check for interrupts.
 
 pub mod chain;
 pub mod dist;
+pub mod draws;
 pub mod family;
 pub mod linalg;
 pub mod model;
@@ -14,6 +16,7 @@ pub mod steps;
 pub mod vmath;
 
 pub use chain::{geweke, run_chain, ChainConfig, ChainInit, ChainOutput};
+pub use draws::{ChainDraws, DrawBuffer, Draws};
 pub use family::Family;
 pub use model::{CovPrior, Model, ModelSpec, TermSpec};
 
@@ -21,14 +24,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Runs `chains` chains on `cores` worker threads. Chain c uses stream `cfg.first_chain + c`
-/// of `seed`, so the draws do not depend on `cores` or on how chains are split over calls. `poll` is called on the calling thread about every
-/// `poll_ms` milliseconds with each chain's finished iterations; returning false stops all
-/// chains, and the result is then an error.
+/// Runs `init.len()` chains on `cores` worker threads; chain c writes its kept draws to
+/// chain c of `draws` (shape: `cfg.n_kept()`, chains, `model.n_kept_params(cfg.save_ranef)`).
+/// Chain c uses stream `cfg.first_chain + c` of `seed`, so the draws do not depend on
+/// `cores` or on how chains are split over calls. `poll` is called on the calling thread
+/// about every `poll_ms` milliseconds with each chain's finished iterations; returning false
+/// stops all chains, and the result is then an error.
+#[allow(clippy::too_many_arguments)]
 pub fn run_chains(
     model: &Model,
     cfg: ChainConfig,
     init: &[ChainInit],
+    draws: DrawBuffer,
     seed: u64,
     cores: usize,
     poll_ms: u64,
@@ -38,9 +45,14 @@ pub fn run_chains(
     if chains == 0 {
         return Err("chains must be at least 1".into());
     }
+    cfg.check()?;
+    if draws.shape() != (cfg.n_kept(), chains, model.n_kept_params(cfg.save_ranef)) {
+        return Err("internal: the draws buffer does not match the number of draws".into());
+    }
     let progress: Vec<AtomicUsize> = (0..chains).map(|_| AtomicUsize::new(0)).collect();
     let stop = AtomicBool::new(false);
-    let next = AtomicUsize::new(0);
+    // the chains still to run, each with its writer
+    let queue = Mutex::new(draws.split().into_iter().enumerate());
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<ChainOutput, String>>>> = Mutex::new((0..chains).map(|_| None).collect());
     let workers = cores.clamp(1, chains);
@@ -50,12 +62,9 @@ pub fn run_chains(
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let c = next.fetch_add(1, Ordering::SeqCst);
-                if c >= chains {
-                    break;
-                }
+                let Some((c, mut w)) = queue.lock().unwrap().next() else { break };
                 let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_chain(model, cfg, &init[c], seed, cfg.first_chain + c as u64, threads, &progress[c], &stop)
+                    run_chain(model, cfg, &init[c], seed, cfg.first_chain + c as u64, threads, &progress[c], &stop, &mut w)
                 }))
                 .unwrap_or_else(|_| Err("internal error in the sampler (please report it)".into()));
                 if out.is_err() {
@@ -103,4 +112,20 @@ pub fn run_chains(
         Some(e) => Err(e),
         None => Ok(outs),
     }
+}
+
+/// [`run_chains`] into a new [`Draws`] (for Rust callers and tests).
+pub fn run_chains_vec(
+    model: &Model,
+    cfg: ChainConfig,
+    init: &[ChainInit],
+    seed: u64,
+    cores: usize,
+    poll_ms: u64,
+    poll: impl FnMut(&[usize]) -> bool,
+) -> Result<(Draws, Vec<ChainOutput>), String> {
+    cfg.check()?;
+    let mut draws = Draws::zeros(cfg.n_kept(), init.len(), model.n_kept_params(cfg.save_ranef));
+    let outs = run_chains(model, cfg, init, draws.buffer(), seed, cores, poll_ms, poll)?;
+    Ok((draws, outs))
 }

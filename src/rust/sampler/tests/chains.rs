@@ -1,6 +1,6 @@
 //! Whole-sampler tests: reproducibility, interrupts, and recovery of known parameters.
 
-use bglmm_sampler::{run_chains, CovPrior, ChainConfig, ChainInit, ChainOutput, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains, run_chains_vec, ChainConfig, ChainInit, CovPrior, DrawBuffer, Draws, Model, ModelSpec, TermSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Poisson};
@@ -62,16 +62,16 @@ fn init(p: usize) -> Vec<ChainInit> {
     vec![ChainInit { fixef: vec![0.0; p], jitter_sd: vec![0.5; p], sigma: 1.0 }; 2]
 }
 
-fn run(spec: ModelSpec, iter: usize, cores: usize, seed: u64) -> (Model, Vec<ChainOutput>) {
+fn run(spec: ModelSpec, iter: usize, cores: usize, seed: u64) -> (Model, Draws) {
     let model = Model::new(spec).unwrap();
     let cfg = ChainConfig { iter, warmup: iter / 2, thin: 1, sweeps: 1, ..Default::default() };
-    let out = run_chains(&model, cfg, &init(model.p), seed, cores, 5, |_| true).unwrap();
-    (model, out)
+    let (draws, _) = run_chains_vec(&model, cfg, &init(model.p), seed, cores, 5, |_| true).unwrap();
+    (model, draws)
 }
 
 /// Posterior mean and sd of parameter column `c`, pooled over chains.
-fn mean_sd(out: &[ChainOutput], c: usize) -> (f64, f64) {
-    let v: Vec<f64> = out.iter().flat_map(|o| o.draws[c * o.n_kept..(c + 1) * o.n_kept].iter().copied()).collect();
+fn mean_sd(out: &Draws, c: usize) -> (f64, f64) {
+    let v = out.param(c);
     let m = v.iter().sum::<f64>() / v.len() as f64;
     (m, (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt())
 }
@@ -88,11 +88,9 @@ fn draws_are_reproducible_and_do_not_depend_on_cores() {
     let (_, a) = run(spec.clone(), 200, 1, 42);
     let (_, b) = run(spec.clone(), 200, 2, 42);
     let (_, c) = run(spec, 200, 2, 43);
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x.draws, y.draws);
-    }
-    assert_ne!(a[0].draws, a[1].draws, "chains use different streams");
-    assert_ne!(a[0].draws, c[0].draws, "seeds matter");
+    assert_eq!(a, b);
+    assert_ne!(a.chain(0), a.chain(1), "chains use different streams");
+    assert_ne!(a.chain(0), c.chain(0), "seeds matter");
 }
 
 #[test]
@@ -100,18 +98,42 @@ fn a_chain_run_alone_matches_it_in_a_run_and_ranef_can_be_dropped() {
     let spec = simulate("poisson", 20, 5, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 3);
     let model = Model::new(spec).unwrap();
     let cfg = ChainConfig { iter: 100, warmup: 50, ..Default::default() };
-    let both = run_chains(&model, cfg, &init(model.p), 7, 1, 5, |_| true).unwrap();
+    let (both, _) = run_chains_vec(&model, cfg, &init(model.p), 7, 1, 5, |_| true).unwrap();
     let second = ChainConfig { first_chain: 1, ..cfg };
-    let alone = run_chains(&model, second, &init(model.p)[..1], 7, 1, 5, |_| true).unwrap();
-    assert_eq!(alone[0].draws, both[1].draws);
+    let (alone, _) = run_chains_vec(&model, second, &init(model.p)[..1], 7, 1, 5, |_| true).unwrap();
+    assert_eq!(alone.chain(0), both.chain(1));
     let lean = ChainConfig { save_ranef: false, ..cfg };
     let nb = model.terms[0].m * model.terms[0].q;
-    let out = run_chains(&model, lean, &init(model.p), 7, 1, 5, |_| true).unwrap();
-    let k = out[0].n_kept;
-    assert_eq!(out[0].draws.len(), k * (model.n_params() - nb));
+    let (out, _) = run_chains_vec(&model, lean, &init(model.p), 7, 1, 5, |_| true).unwrap();
+    let k = out.n_kept;
+    assert_eq!(out.npar, model.n_params() - nb);
     // same chain, same draws: fixed effects, then Sigma right after them
-    assert_eq!(out[0].draws[..model.p * k], both[0].draws[..model.p * k]);
-    assert_eq!(out[0].draws[model.p * k..], both[0].draws[(model.p + nb) * k..]);
+    let (lean0, both0) = (out.chain(0), both.chain(0));
+    assert_eq!(lean0[..model.p * k], both0[..model.p * k]);
+    assert_eq!(lean0[model.p * k..], both0[(model.p + nb) * k..]);
+}
+
+#[test]
+fn chains_write_their_draws_to_their_slots_of_the_array() {
+    // R's array [iteration, chain, parameter]: (i, c, p) at i + n_kept * (c + chains * p)
+    let spec = simulate("poisson", 20, 5, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 3);
+    let model = Model::new(spec).unwrap();
+    let cfg = ChainConfig { iter: 60, warmup: 30, thin: 2, ..Default::default() };
+    let (n, np) = (cfg.n_kept(), model.n_params());
+    let mut values = vec![f64::NAN; n * 2 * np];
+    let buf = DrawBuffer::new(&mut values, n, 2, np).unwrap();
+    run_chains(&model, cfg, &init(model.p), buf, 7, 2, 5, |_| true).unwrap();
+    for c in 0..2 {
+        let one = ChainConfig { first_chain: c as u64, ..cfg };
+        let (alone, _) = run_chains_vec(&model, one, &init(model.p)[..1], 7, 1, 5, |_| true).unwrap();
+        for p in 0..np {
+            for i in 0..n {
+                assert_eq!(values[i + n * (c + 2 * p)].to_bits(), alone.values[i + n * p].to_bits(), "draw {i}, chain {c}, parameter {p}");
+            }
+        }
+    }
+    let short = DrawBuffer::new(&mut values[..n * np], n, 1, np).unwrap();
+    assert!(run_chains(&model, cfg, &init(model.p), short, 7, 1, 5, |_| true).unwrap_err().contains("draws buffer"));
 }
 
 #[test]
@@ -130,18 +152,18 @@ fn parallel_group_updates_do_not_change_the_draws() {
     let model = Model::new(spec).unwrap();
     let cfg = ChainConfig { iter: 60, warmup: 30, ..Default::default() };
     let one = &init(model.p)[..1];
-    let seq = run_chains(&model, cfg, one, 9, 1, 5, |_| true).unwrap();
-    let par = run_chains(&model, cfg, one, 9, 3, 5, |_| true).unwrap();
-    assert_eq!(seq[0].draws, par[0].draws);
+    let (seq, _) = run_chains_vec(&model, cfg, one, 9, 1, 5, |_| true).unwrap();
+    let (par, _) = run_chains_vec(&model, cfg, one, 9, 3, 5, |_| true).unwrap();
+    assert_eq!(seq, par);
 }
 
 #[test]
 fn polling_false_interrupts_all_chains() {
     let spec = simulate("poisson", 50, 10, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 2);
     let model = Model::new(spec).unwrap();
-    let cfg = ChainConfig { iter: 10_000_000, warmup: 10, thin: 1, sweeps: 1, ..Default::default() };
+    let cfg = ChainConfig { iter: 10_000_000, warmup: 10, thin: 1000, sweeps: 1, ..Default::default() };
     let t = std::time::Instant::now();
-    let r = run_chains(&model, cfg, &init(2), 1, 2, 5, |_| false);
+    let r = run_chains_vec(&model, cfg, &init(2), 1, 2, 5, |_| false);
     assert!(r.unwrap_err().contains("interrupted"));
     assert!(t.elapsed().as_secs_f64() < 2.0);
 }
@@ -161,7 +183,7 @@ fn bad_specs_are_errors_not_panics() {
     let s = simulate("gaussian", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 1.0, 3);
     let model = Model::new(s).unwrap();
     let cfg = ChainConfig { iter: 10, warmup: 10, thin: 1, sweeps: 1, ..Default::default() };
-    assert!(run_chains(&model, cfg, &init(2), 1, 1, 5, |_| true).is_err());
+    assert!(run_chains_vec(&model, cfg, &init(2), 1, 1, 5, |_| true).is_err());
 }
 
 /// Known parameters are recovered within 4 posterior sd (the truth is a fixed value, and
