@@ -132,11 +132,11 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
 
   spec <- list(
     family = family$family, y = md$y, trials = as.numeric(md$trials), offset = md$offset,
-    x = as.numeric(md$X), p = as.numeric(ncol(md$X)),
+    x = md$X, p = as.numeric(ncol(md$X)),
     terms = lapply(seq_along(md$re), function(t) {
       r <- md$re[[t]]
       cp <- pr$terms[[t]]
-      list(n_groups = as.numeric(length(r$levels)), group = r$group, z = as.numeric(r$z),
+      list(n_groups = as.numeric(length(r$levels)), group = r$group, z = r$z,
            mean_col = as.integer(r$mean_col), shadow_col = as.integer(r$shadow_col), cov_type = cp$type, cov_df = as.numeric(cp$df),
            cov_scale = as.numeric(cp$scale))
     }),

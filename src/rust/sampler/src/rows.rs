@@ -120,11 +120,6 @@ impl<'a> GroupRows<'a> {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
-    /// Data row of the group's k-th row.
-    #[inline]
-    pub fn row(&self, k: usize) -> usize {
-        self.rows[k]
-    }
     /// Random-effects design of the k-th row (q values).
     #[inline]
     pub fn z(&self, k: usize) -> &[f64] {
@@ -136,16 +131,6 @@ impl<'a> GroupRows<'a> {
         let i = self.rows[k];
         assert!(i < self.cur.len);
         unsafe { (*self.cur.eta.add(i), *self.cur.ll.add(i), *self.cur.sc.add(i)) }
-    }
-    /// Stores the proposal's (eta, loglik, score) of the k-th row.
-    #[inline]
-    pub fn set_prop(&mut self, k: usize, v: (f64, f64, f64)) {
-        assert!(k < self.rows.len() && k < self.prop.len);
-        unsafe {
-            *self.prop.eta.add(k) = v.0;
-            *self.prop.ll.add(k) = v.1;
-            *self.prop.sc.add(k) = v.2;
-        }
     }
     /// The group's rows (data row of each position), for the group's lifetime.
     #[inline]
