@@ -65,6 +65,9 @@ pub struct Term {
     /// Rows of group j are `rows[ptr[j]..ptr[j+1]]`.
     pub ptr: Vec<usize>,
     pub rows: Vec<usize>,
+    /// rows[pos] == pos (the first term: rows are sorted by its groups), so a group's rows
+    /// are one contiguous range of the row state.
+    pub contiguous: bool,
     /// z values in the same order as `rows`, row-major (q per row).
     pub z: Vec<f64>,
     /// Z_j' Z_j per group, q x q each (gaussian steps).
@@ -280,6 +283,7 @@ impl Model {
                 q,
                 m,
                 ptr,
+                contiguous: rows.iter().enumerate().all(|(pos, &i)| pos == i),
                 rows,
                 z,
                 ztz,

@@ -47,7 +47,7 @@ impl RowState {
     /// single (sequential) update.
     #[cfg(test)]
     pub(crate) fn group<'a>(&'a mut self, prop: &'a mut RowState, rows: &'a [usize], z: &'a [f64]) -> GroupRows<'a> {
-        GroupRows { rows, z, q: z.len() / rows.len().max(1), cur: Raw::new(self), prop: Raw::new(prop) }
+        GroupRows { rows, z, q: z.len() / rows.len().max(1), start: None, cur: Raw::new(self), prop: Raw::new(prop) }
     }
 
     /// Every group of `term` as a `GroupRows`, each handed out once, in order; `prop` (n rows)
@@ -74,7 +74,8 @@ impl RowState {
 
 fn group_at<'a>(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j: usize) -> GroupRows<'a> {
     let (a, b) = (term.ptr[j], term.ptr[j + 1]);
-    GroupRows { rows: &term.rows[a..b], z: &term.z[a * term.q..b * term.q], q: term.q, cur, prop: prop.offset(a) }
+    let start = term.contiguous.then_some(a);
+    GroupRows { rows: &term.rows[a..b], z: &term.z[a * term.q..b * term.q], q: term.q, start, cur, prop: prop.offset(a) }
 }
 
 /// Raw pointers into a RowState, shared across threads by `RowState::par_groups`; `len`
@@ -109,6 +110,8 @@ pub struct GroupRows<'a> {
     rows: &'a [usize],
     z: &'a [f64],
     q: usize,
+    /// First row when the rows are `start..start + len` (no gather needed).
+    start: Option<usize>,
     cur: Raw<'a>,
     prop: Raw<'a>,
 }
@@ -131,6 +134,22 @@ impl<'a> GroupRows<'a> {
         let i = self.rows[k];
         assert!(i < self.cur.len);
         unsafe { (*self.cur.eta.add(i), *self.cur.ll.add(i), *self.cur.sc.add(i)) }
+    }
+    /// The current (eta, loglik, score) of the group's rows as slices, when its rows are
+    /// contiguous.
+    #[inline]
+    pub fn cur_slices(&self) -> Option<(&[f64], &[f64], &[f64])> {
+        let a = self.start?;
+        let n = self.rows.len();
+        assert!(a + n <= self.cur.len);
+        // SAFETY: rows a..a + n are this group's only (see RowState::groups), in bounds
+        unsafe {
+            Some((
+                std::slice::from_raw_parts(self.cur.eta.add(a), n),
+                std::slice::from_raw_parts(self.cur.ll.add(a), n),
+                std::slice::from_raw_parts(self.cur.sc.add(a), n),
+            ))
+        }
     }
     /// The group's rows (data row of each position), for the group's lifetime.
     #[inline]
@@ -155,17 +174,34 @@ impl<'a> GroupRows<'a> {
                 std::slice::from_raw_parts_mut(self.prop.sc, n),
             )
         };
-        for (k, (e, &i)) in eta.iter_mut().zip(self.rows).enumerate() {
-            assert!(i < self.cur.len);
-            let zk = &self.z[k * self.q..(k + 1) * self.q];
-            // SAFETY: i < cur.len, and row i belongs to this group only
-            *e = unsafe { *self.cur.eta.add(i) } + zk.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>();
+        let shift = |zk: &[f64]| zk.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>();
+        if let Some((cur, _, _)) = self.cur_slices() {
+            for ((e, &c), zk) in eta.iter_mut().zip(cur).zip(self.z.chunks_exact(self.q)) {
+                *e = c + shift(zk);
+            }
+        } else {
+            for ((e, &i), zk) in eta.iter_mut().zip(self.rows).zip(self.z.chunks_exact(self.q)) {
+                assert!(i < self.cur.len);
+                // SAFETY: i < cur.len, and row i belongs to this group only
+                *e = unsafe { *self.cur.eta.add(i) } + shift(zk);
+            }
         }
         (eta, ll, sc)
     }
     /// Makes the stored proposal current.
     pub fn accept(&mut self) {
         assert!(self.rows.len() <= self.prop.len);
+        if let Some(a) = self.start {
+            let n = self.rows.len();
+            assert!(a + n <= self.cur.len);
+            // SAFETY: in bounds (asserted); the group's rows and scratch slots are its own
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.prop.eta, self.cur.eta.add(a), n);
+                std::ptr::copy_nonoverlapping(self.prop.ll, self.cur.ll.add(a), n);
+                std::ptr::copy_nonoverlapping(self.prop.sc, self.cur.sc.add(a), n);
+            }
+            return;
+        }
         for (k, &i) in self.rows.iter().enumerate() {
             assert!(i < self.cur.len);
             unsafe {

@@ -125,11 +125,20 @@ pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     crate::linalg::mat_vec(prec, q, d_old, grad);
     grad.iter_mut().for_each(|v| *v = -*v);
     let mut ll_old = 0.0;
-    for k in 0..g.len() {
-        let (_, ll, sc) = g.get(k);
-        ll_old += ll;
-        for (gv, zv) in grad.iter_mut().zip(g.z(k)) {
-            *gv += sc * zv;
+    if let Some((_, ll, sc)) = g.cur_slices() {
+        for ((&l, &s), zk) in ll.iter().zip(sc).zip(g.z_rows().chunks_exact(q)) {
+            ll_old += l;
+            for (gv, zv) in grad.iter_mut().zip(zk) {
+                *gv += s * zv;
+            }
+        }
+    } else {
+        for k in 0..g.len() {
+            let (_, ll, sc) = g.get(k);
+            ll_old += ll;
+            for (gv, zv) in grad.iter_mut().zip(g.z(k)) {
+                *gv += sc * zv;
+            }
         }
     }
     lv.drift(grad);
