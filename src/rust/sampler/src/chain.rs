@@ -357,6 +357,7 @@ impl<'a> Chain<'a> {
         }
         self.translate_shadows();
         self.translate_group_level();
+        self.translate_nested();
         for ti in 0..m.terms.len() {
             self.group_steps(fam, resp, ti, adapt);
             self.hyper_steps(ti)?;
@@ -651,6 +652,38 @@ impl<'a> Chain<'a> {
                 self.alpha[a] += delta;
                 for (j, &w) in gl.w.iter().enumerate() {
                     s.beta[j * q + k] -= delta * w;
+                }
+            }
+        }
+    }
+
+    /// Exact draws along the directions that leave eta unchanged in nested terms
+    /// (`Nesting`): outer intercept k + delta_k, intercepts of the inner groups in k - delta_k.
+    /// delta_k | rest is normal: precision P_o,kk + n_k P_i,kk, mean
+    /// (-(P_o d_k)_k + sum_j (P_i d_j)_k) / precision, d = beta - theta, n_k inner groups.
+    fn translate_nested(&mut self) {
+        let m = self.model;
+        for nest in &m.nested {
+            let (ti, to) = (&m.terms[nest.inner], &m.terms[nest.outer]);
+            let (qi, qo, ki, ko) = (ti.q, to.q, nest.k_in, nest.k_out);
+            for k in 0..to.m {
+                let kids = &nest.children[nest.child_ptr[k]..nest.child_ptr[k + 1]];
+                let (si, so) = (&self.terms[nest.inner], &self.terms[nest.outer]);
+                let mut lin = 0.0;
+                for l in 0..qo {
+                    lin -= so.prec[ko + l * qo] * (so.beta[k * qo + l] - so.theta[l]);
+                }
+                for &j in kids {
+                    for l in 0..qi {
+                        lin += si.prec[ki + l * qi] * (si.beta[j * qi + l] - si.theta[l]);
+                    }
+                }
+                let h = so.prec[ko + ko * qo] + kids.len() as f64 * si.prec[ki + ki * qi];
+                let delta = lin / h + std_normal(&mut self.rng) / h.sqrt();
+                self.terms[nest.outer].beta[k * qo + ko] += delta;
+                let si = &mut self.terms[nest.inner];
+                for &j in kids {
+                    si.beta[j * qi + ki] -= delta;
                 }
             }
         }

@@ -92,6 +92,67 @@ pub struct GroupLevel {
     pub sw2: f64,
 }
 
+/// Term `inner`'s groups nest in term `outer`'s (each inner group's rows lie in one outer
+/// group), both with random intercepts (components `k_in`, `k_out`). Moving outer group k's
+/// intercept by delta_k and the intercepts of the inner groups in it by -delta_k leaves eta
+/// unchanged, so each delta_k has an exact normal draw; it decouples the two levels of a
+/// nested design such as (1 | a/b).
+pub struct Nesting {
+    pub inner: usize,
+    pub outer: usize,
+    pub k_in: usize,
+    pub k_out: usize,
+    /// Inner groups of outer group k: `children[child_ptr[k]..child_ptr[k + 1]]`.
+    pub child_ptr: Vec<usize>,
+    pub children: Vec<usize>,
+}
+
+/// Term `o`'s group of every inner group of term `i`, if the inner groups nest in o's.
+fn parents(i: &Term, o: &Term, n: usize) -> Option<Vec<usize>> {
+    let mut group_of = vec![0usize; n];
+    for j in 0..o.m {
+        for &r in &o.rows[o.ptr[j]..o.ptr[j + 1]] {
+            group_of[r] = j;
+        }
+    }
+    (0..i.m)
+        .map(|j| {
+            let rows = &i.rows[i.ptr[j]..i.ptr[j + 1]];
+            let k = group_of[*rows.first()?];
+            rows.iter().all(|&r| group_of[r] == k).then_some(k)
+        })
+        .collect()
+}
+
+fn nestings(terms: &[Term], n: usize) -> Vec<Nesting> {
+    let mut out = Vec::new();
+    for (ii, ti) in terms.iter().enumerate() {
+        for (oi, to) in terms.iter().enumerate() {
+            // an outer term has fewer groups; equal groupings are left to the other steps
+            if ii == oi || to.m >= ti.m {
+                continue;
+            }
+            let (Some(k_in), Some(k_out)) = (intercept_component(&ti.z, ti.q), intercept_component(&to.z, to.q)) else { continue };
+            let Some(parent) = parents(ti, to, n) else { continue };
+            let mut child_ptr = vec![0usize; to.m + 1];
+            for &k in &parent {
+                child_ptr[k + 1] += 1;
+            }
+            for k in 0..to.m {
+                child_ptr[k + 1] += child_ptr[k];
+            }
+            let mut fill = child_ptr.clone();
+            let mut children = vec![0usize; ti.m];
+            for (j, &k) in parent.iter().enumerate() {
+                children[fill[k]] = j;
+                fill[k] += 1;
+            }
+            out.push(Nesting { inner: ii, outer: oi, k_in, k_out, child_ptr, children });
+        }
+    }
+    out
+}
+
 /// Intercept component of a term (z = 1 on every row), if any.
 fn intercept_component(z: &[f64], q: usize) -> Option<usize> {
     (0..q).find(|&k| z.iter().skip(k).step_by(q).all(|&v| v == 1.0))
@@ -123,6 +184,8 @@ pub struct Model {
     /// Fixed columns not centred in any term (alpha).
     pub alpha_cols: Vec<usize>,
     pub terms: Vec<Term>,
+    /// Pairs of terms with random intercepts whose groups nest (see `Nesting`).
+    pub nested: Vec<Nesting>,
     pub fixef_mean: Vec<f64>,
     pub fixef_sd: Vec<f64>,
     /// Where each fixed effect lives in the sampler state.
@@ -311,6 +374,7 @@ impl Model {
                 }
             }
         }
+        let nested = nestings(&terms, n);
         let mut fixef_source: Vec<Source> = Vec::with_capacity(p);
         for c in 0..p {
             let theta = terms.iter().enumerate().find_map(|(ti, t)| {
@@ -338,6 +402,7 @@ impl Model {
             xtx,
             alpha_cols,
             terms,
+            nested,
             fixef_mean: spec.fixef_mean,
             fixef_sd: spec.fixef_sd,
             fixef_source,

@@ -205,3 +205,50 @@ fn group_level_poisson(seed: u64) {
 fn geweke_group_level_poisson() {
     group_level_poisson(105);
 }
+
+/// Nested intercepts, (1 | a/b): 3 outer groups of 2 inner groups of 4 rows. The intercept
+/// is centred in b:a, a's intercept is its shadow, and the nested translation step moves
+/// each outer intercept against its inner ones.
+fn nested_poisson(seed: u64) {
+    let (mo, per, k) = (3, 2, 4);
+    let mi = mo * per;
+    let n = mi * k;
+    let ones = vec![1.0; n];
+    let (df, mean_sigma) = (10.0, 0.3);
+    let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
+    let model = Model::new(ModelSpec {
+        family: "poisson".into(),
+        y: vec![0.0; n],
+        trials: vec![],
+        offset: vec![0.0; n],
+        x: ones.clone(),
+        p: 1,
+        terms: vec![
+            TermSpec { n_groups: mi, group: (0..n).map(|i| i / k).collect(), z: ones.clone(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() },
+            TermSpec { n_groups: mo, group: (0..n).map(|i| i / (k * per)).collect(), z: ones, mean_col: vec![None], shadow_col: vec![Some(0)], cov_prior: cov() },
+        ],
+        fixef_mean: vec![0.5],
+        fixef_sd: vec![0.4],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+    })
+    .unwrap();
+    assert_eq!(model.nested.len(), 1, "b:a is found to nest in a");
+    let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], sigma: 1.0 };
+    let iter = 60_000;
+    let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
+    let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
+    check("nested fixef mean", col(0), 0.5);
+    check("nested fixef variance", col(0).iter().map(|x| (x - 0.5).powi(2)).collect(), 0.16);
+    // columns: fixef, mi + mo b's, Sigma_inner, Sigma_outer
+    for (name, c) in [("inner", 1 + mi + mo), ("outer", 2 + mi + mo)] {
+        check(&format!("nested E[Sigma_{name}]"), col(c), mean_sigma);
+    }
+    let (b, s) = (col(1 + mi), col(2 + mi + mo));
+    check("nested outer b/sd", (0..iter).map(|i| b[i] * b[i] / s[i]).collect(), 1.0);
+}
+
+#[test]
+fn geweke_nested_poisson() {
+    nested_poisson(106);
+}
