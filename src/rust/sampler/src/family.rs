@@ -17,12 +17,13 @@ pub trait Family: Send + Sync {
     fn loglik_score(&self, y: f64, n: f64, eta: f64, disp: f64) -> (f64, f64) {
         (self.loglik(y, n, eta, disp), self.score(y, n, eta, disp))
     }
-    /// The transcendental part of `loglik_score` for a batch of linear predictors, into `t`
-    /// (exp(eta) for Poisson, exp(-|eta|) for binomial), 4 rows at a time where the CPU
-    /// allows; `loglik_score_prepared` finishes each row. Nothing for gaussian.
-    fn prepare(&self, _eta: &[f64], _t: &mut [f64]) {}
-    /// `loglik_score(y, n, eta, 1)` from `t` filled by `prepare`, bit for bit.
-    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, _t: f64) -> (f64, f64) {
+    /// The transcendental parts of `loglik_score` for a batch of linear predictors, into `t`
+    /// and `u` (Poisson: exp(eta); binomial: exp(-|eta|) and its ln(1 + .)), 4 rows at a
+    /// time where the CPU allows; `loglik_score_prepared` finishes each row. Nothing for
+    /// gaussian.
+    fn prepare(&self, _eta: &[f64], _t: &mut [f64], _u: &mut [f64]) {}
+    /// `loglik_score(y, n, eta, 1)` from `t` and `u` filled by `prepare`, bit for bit.
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, _t: f64, _u: f64) -> (f64, f64) {
         self.loglik_score(y, n, eta, 1.0)
     }
     /// Fisher information of eta: -E[d^2 loglik / d eta^2].
@@ -33,7 +34,7 @@ pub trait Family: Send + Sync {
     }
 }
 
-use crate::vmath::{exp_lane, exp_neg_abs_slice, exp_slice};
+use crate::vmath::{exp_lane, exp_slice, ln1p_unit_lane, logistic_parts};
 
 /// Normal response, identity link.
 pub struct Gaussian;
@@ -72,13 +73,13 @@ impl Family for Poisson {
         y - exp_lane(eta)
     }
     fn loglik_score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> (f64, f64) {
-        self.loglik_score_prepared(y, n, eta, exp_lane(eta))
+        self.loglik_score_prepared(y, n, eta, exp_lane(eta), 0.0)
     }
-    fn prepare(&self, eta: &[f64], t: &mut [f64]) {
+    fn prepare(&self, eta: &[f64], t: &mut [f64], _u: &mut [f64]) {
         exp_slice(eta, t)
     }
     #[inline]
-    fn loglik_score_prepared(&self, y: f64, _n: f64, eta: f64, mu: f64) -> (f64, f64) {
+    fn loglik_score_prepared(&self, y: f64, _n: f64, eta: f64, mu: f64, _u: f64) -> (f64, f64) {
         (y * eta - mu, y - mu)
     }
     fn weight(&self, _n: f64, eta: f64, _disp: f64) -> f64 {
@@ -107,17 +108,18 @@ impl Family for Binomial {
         y - n / (1.0 + (-eta).exp())
     }
     fn loglik_score(&self, y: f64, n: f64, eta: f64, _disp: f64) -> (f64, f64) {
-        self.loglik_score_prepared(y, n, eta, exp_lane(-eta.abs()))
+        let t = exp_lane(-eta.abs());
+        self.loglik_score_prepared(y, n, eta, t, ln1p_unit_lane(t))
     }
-    fn prepare(&self, eta: &[f64], t: &mut [f64]) {
-        exp_neg_abs_slice(eta, t)
+    fn prepare(&self, eta: &[f64], t: &mut [f64], u: &mut [f64]) {
+        logistic_parts(eta, t, u)
     }
     #[inline]
-    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, t: f64) -> (f64, f64) {
-        // t = exp(-|eta|) gives both log(1 + e^eta) and p without overflow. ln(1 + t) is
-        // exact to 1e-16 absolute, all a sum of log-likelihoods can resolve, at half the
-        // cost of ln_1p.
-        let (l, p) = ((1.0 + t).ln(), 1.0 / (1.0 + t));
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, t: f64, l: f64) -> (f64, f64) {
+        // t = exp(-|eta|) gives both log(1 + e^eta) = max(eta, 0) + l, l = ln(1 + t), and p
+        // without overflow. ln(1 + t) is exact to 1e-16 absolute, all a sum of
+        // log-likelihoods can resolve, at a fraction of the cost of ln_1p.
+        let p = 1.0 / (1.0 + t);
         let (l1pe, p) = if eta > 0.0 { (eta + l, p) } else { (l, t * p) };
         (y * eta - n * l1pe, y - n * p)
     }
@@ -189,10 +191,10 @@ mod tests {
         let fams: [&dyn Family; 3] = [&Gaussian, &Poisson, &Binomial];
         let eta: Vec<f64> = (0..203).map(|k| -40.0 + 0.4 * k as f64).collect();
         for f in fams {
-            let mut t = vec![0.0; eta.len()];
-            f.prepare(&eta, &mut t);
-            for (&e, &tk) in eta.iter().zip(&t) {
-                let (a, b) = (f.loglik_score_prepared(3.0, 7.0, e, tk), f.loglik_score(3.0, 7.0, e, 1.0));
+            let (mut t, mut u) = (vec![0.0; eta.len()], vec![0.0; eta.len()]);
+            f.prepare(&eta, &mut t, &mut u);
+            for ((&e, &tk), &uk) in eta.iter().zip(&t).zip(&u) {
+                let (a, b) = (f.loglik_score_prepared(3.0, 7.0, e, tk, uk), f.loglik_score(3.0, 7.0, e, 1.0));
                 assert!(a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits(), "{} at {e}", f.name());
             }
         }

@@ -32,9 +32,9 @@ impl RowState {
         if self.ll.is_empty() {
             return;
         }
-        fam.prepare(&self.eta, &mut self.ll);
+        fam.prepare(&self.eta, &mut self.ll, &mut self.sc);
         for i in 0..self.eta.len() {
-            (self.ll[i], self.sc[i]) = fam.loglik_score_prepared(y[i], trials[i], self.eta[i], self.ll[i]);
+            (self.ll[i], self.sc[i]) = fam.loglik_score_prepared(y[i], trials[i], self.eta[i], self.ll[i], self.sc[i]);
         }
     }
 

@@ -152,9 +152,9 @@ pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     let mut ll_new = 0.0;
     let (rows, z) = (g.rows(), g.z_rows());
     let (pe, pl, ps) = g.shifted_prop(delta);
-    fam.prepare(pe, pl);
+    fam.prepare(pe, pl, ps);
     for (k, &i) in rows.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], pe[k], pl[k]);
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], pe[k], pl[k], ps[k]);
         (pl[k], ps[k]) = (ll, sc);
         ll_new += ll;
         for (gv, zv) in gnew.iter_mut().zip(&z[k * q..(k + 1) * q]) {
@@ -344,10 +344,10 @@ fn direction_loglik<F: Family + ?Sized>(
             prop.eta[pos] = rows.eta[term.rows[pos]] + shift * term.z[pos * q + k];
         }
     }
-    fam.prepare(&prop.eta, &mut prop.ll);
+    fam.prepare(&prop.eta, &mut prop.ll, &mut prop.sc);
     let mut d_ll = 0.0;
     for (pos, &i) in term.rows.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], prop.eta[pos], prop.ll[pos]);
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], prop.eta[pos], prop.ll[pos], prop.sc[pos]);
         (prop.ll[pos], prop.sc[pos]) = (ll, sc);
         d_ll += ll - rows.ll[i];
     }
@@ -724,9 +724,9 @@ pub fn mh_block<R: Rng + ?Sized, F: Family + ?Sized>(
     a.shift_eta(&mut prop.eta, delta);
     // likelihood and score at the proposal in one pass
     let mut ll_new = 0.0;
-    fam.prepare(&prop.eta, &mut prop.ll);
+    fam.prepare(&prop.eta, &mut prop.ll, &mut prop.sc);
     for (i, e) in prop.eta.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], *e, prop.ll[i]);
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], *e, prop.ll[i], prop.sc[i]);
         (prop.ll[i], prop.sc[i]) = (ll, sc);
         ll_new += ll;
     }

@@ -1,10 +1,10 @@
-//! exp over slices, 4 values at a time with AVX2 where the CPU has it.
+//! exp and ln(1 + t) over slices, 4 values at a time with AVX2 where the CPU has it.
 //!
-//! A Poisson or logistic row costs one exp, and libm's exp is a call per value: it was 40%
-//! of a Poisson sweep. The kernel here is branch-free arithmetic (Cody-Waite range
-//! reduction, a Taylor polynomial by Estrin's scheme, exponent bits). The compiler does not
-//! vectorize it by itself, so the AVX2 version (chosen at run time) is written with
-//! intrinsics; it does the same IEEE operations in the same order as the scalar one (no
+//! A Poisson row costs one exp and a logistic row an exp and a log; libm's are a call per
+//! value: exp alone was 40% of a Poisson sweep. The kernels here are branch-free arithmetic
+//! (range reduction, polynomials by Estrin's scheme, exponent bits). The compiler does not
+//! vectorize them by itself, so the AVX2 versions (chosen at run time) are written with
+//! intrinsics; they do the same IEEE operations in the same order as the scalar ones (no
 //! fused multiply-adds), so the results, and hence the draws, do not depend on the CPU.
 
 const LOG2E: f64 = std::f64::consts::LOG2_E;
@@ -33,6 +33,42 @@ const C: [f64; 12] = [
     1.0 / 479_001_600.0,
     1.0 / 6_227_020_800.0,
 ];
+
+/// 2/(2k + 3) for k = 0..9: ln(1 + f) = 2 atanh(s) = f - s f + s R, s = f/(2 + f),
+/// R = z sum_k L[k] z^k, z = s^2; for 1 + f in [sqrt(1/2), sqrt(2)], z <= 0.0295 and the
+/// truncation error is below 1e-17 relative.
+const L: [f64; 10] = [
+    2.0 / 3.0,
+    2.0 / 5.0,
+    2.0 / 7.0,
+    2.0 / 9.0,
+    2.0 / 11.0,
+    2.0 / 13.0,
+    2.0 / 15.0,
+    2.0 / 17.0,
+    2.0 / 19.0,
+    2.0 / 21.0,
+];
+
+/// ln(1 + t) for t in [0, 1] (the logistic family's log(1 + exp(-|eta|))), to within 1 ulp
+/// of libm's ln(1 + t). u = 1 + t is halved above sqrt(2), so that ln(u) = e ln 2 + ln(m)
+/// with m = 1 + f in [sqrt(1/2), sqrt(2)] and e in {0, 1}; ln(m) is summed as
+/// f - (f^2/2 - s (f^2/2 + R)) (as fdlibm's log), whose leading term f is exact.
+#[inline(always)]
+pub fn ln1p_unit_lane(t: f64) -> f64 {
+    let u = 1.0 + t;
+    let e = if u > std::f64::consts::SQRT_2 { 1.0 } else { 0.0 };
+    let m = if u > std::f64::consts::SQRT_2 { u * 0.5 } else { u };
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let (z2, q) = (z * z, |a: usize| L[a] + L[a + 1] * (s * s));
+    let r = |a: usize| q(a) + q(a + 2) * (z * z);
+    let z4 = z2 * z2;
+    let big_r = z * ((r(0) + r(4) * z4) + q(8) * (z4 * z4));
+    let hfsq = 0.5 * f * f;
+    e * LN2_HI + (f - (hfsq - (s * (hfsq + big_r) + e * LN2_LO)))
+}
 
 /// exp(x) to within 2 ulp for x in [-708, 709.78]; 0 below, inf above, NaN for NaN.
 #[inline(always)]
@@ -120,10 +156,62 @@ unsafe fn exp_avx2(x: &[f64], out: &mut [f64]) {
     map_avx2!(x, out, exp4, exp_lane)
 }
 
+/// ln1p_unit_lane on 4 lanes, the same operations in the same order.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn exp_neg_abs_avx2(x: &[f64], out: &mut [f64]) {
-    map_avx2!(x, out, exp_neg_abs4, |v: f64| exp_lane(-v.abs()))
+unsafe fn ln1p_unit4(t: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm256_set1_pd(v);
+    let u = _mm256_add_pd(set(1.0), t);
+    let big = _mm256_cmp_pd::<_CMP_GT_OQ>(u, set(std::f64::consts::SQRT_2));
+    let e = _mm256_and_pd(big, set(1.0));
+    let m = _mm256_blendv_pd(u, _mm256_mul_pd(u, set(0.5)), big);
+    let f = _mm256_sub_pd(m, set(1.0));
+    let s = _mm256_div_pd(f, _mm256_add_pd(set(2.0), f));
+    let z = _mm256_mul_pd(s, s);
+    let q = |a: usize| _mm256_add_pd(set(L[a]), _mm256_mul_pd(set(L[a + 1]), _mm256_mul_pd(s, s)));
+    let r = |a: usize| _mm256_add_pd(q(a), _mm256_mul_pd(q(a + 2), _mm256_mul_pd(z, z)));
+    let z2 = _mm256_mul_pd(z, z);
+    let z4 = _mm256_mul_pd(z2, z2);
+    let big_r = _mm256_mul_pd(z, _mm256_add_pd(_mm256_add_pd(r(0), _mm256_mul_pd(r(4), z4)), _mm256_mul_pd(q(8), _mm256_mul_pd(z4, z4))));
+    let hfsq = _mm256_mul_pd(_mm256_mul_pd(set(0.5), f), f);
+    let inner = _mm256_add_pd(_mm256_mul_pd(s, _mm256_add_pd(hfsq, big_r)), _mm256_mul_pd(e, set(LN2_LO)));
+    _mm256_add_pd(_mm256_mul_pd(e, set(LN2_HI)), _mm256_sub_pd(f, _mm256_sub_pd(hfsq, inner)))
+}
+
+/// t = exp(-|x|) and l = ln(1 + t) for 4 lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn logistic_parts_avx2(x: &[f64], t: &mut [f64], l: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = x.len().min(t.len()).min(l.len());
+    let mut k = 0;
+    while k + 4 <= n {
+        // SAFETY: k + 4 <= n; unaligned loads and stores
+        let e = exp_neg_abs4(_mm256_loadu_pd(x.as_ptr().add(k)));
+        _mm256_storeu_pd(t.as_mut_ptr().add(k), e);
+        _mm256_storeu_pd(l.as_mut_ptr().add(k), ln1p_unit4(e));
+        k += 4;
+    }
+    for i in k..n {
+        t[i] = exp_lane(-x[i].abs());
+        l[i] = ln1p_unit_lane(t[i]);
+    }
+}
+
+/// t[k] = exp(-|x[k]|) and l[k] = ln(1 + t[k]): the two transcendental parts of a logistic
+/// row.
+pub fn logistic_parts(x: &[f64], t: &mut [f64], l: &mut [f64]) {
+    assert!(x.len() == t.len() && x.len() == l.len(), "logistic_parts: lengths differ");
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2
+        return unsafe { logistic_parts_avx2(x, t, l) };
+    }
+    for ((&v, tk), lk) in x.iter().zip(t.iter_mut()).zip(l.iter_mut()) {
+        *tk = exp_lane(-v.abs());
+        *lk = ln1p_unit_lane(*tk);
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -154,19 +242,6 @@ pub fn exp_slice(x: &[f64], out: &mut [f64]) {
         return unsafe { exp_avx2(x, out) };
     }
     exp_loop(x, out)
-}
-
-/// out[k] = exp(-|x[k]|), in (0, 1]: the logistic family's overflow-free form.
-pub fn exp_neg_abs_slice(x: &[f64], out: &mut [f64]) {
-    assert_eq!(x.len(), out.len(), "exp_neg_abs_slice: lengths differ");
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2
-        return unsafe { exp_neg_abs_avx2(x, out) };
-    }
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = exp_lane(-v.abs());
-    }
 }
 
 #[cfg(test)]
@@ -202,10 +277,26 @@ mod tests {
     #[test]
     fn exp_neg_abs_matches_libm() {
         let x: Vec<f64> = (0..10_001).map(|k| -50.0 + 100.0 * k as f64 / 10_000.0).collect();
-        let mut out = vec![0.0; x.len()];
-        exp_neg_abs_slice(&x, &mut out);
+        let (mut out, mut l) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        logistic_parts(&x, &mut out, &mut l);
         for (&v, &e) in x.iter().zip(&out) {
             assert!(ulps(e, (-v.abs()).exp()) <= 2, "exp(-|{v}|) = {e}");
+        }
+    }
+
+    #[test]
+    fn ln1p_unit_is_within_an_ulp_of_libm() {
+        let t: Vec<f64> = (0..100_001).map(|k| k as f64 / 100_000.0).chain([1e-300, 5e-324, 0.414_213_562_373_095_1, 0.414_213_562_373_095_2]).collect();
+        for &v in &t {
+            let (a, b) = (ln1p_unit_lane(v), (1.0 + v).ln());
+            assert!(ulps(a, b) <= 1, "ln(1 + {v}) = {a}, libm {b}");
+        }
+        let x: Vec<f64> = (0..4099).map(|k| -40.0 + 0.0197 * k as f64).collect();
+        let (mut tv, mut lv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+        logistic_parts(&x, &mut tv, &mut lv);
+        for ((&v, &tk), &lk) in x.iter().zip(&tv).zip(&lv) {
+            let t = exp_lane(-v.abs());
+            assert!(tk.to_bits() == t.to_bits() && lk.to_bits() == ln1p_unit_lane(t).to_bits(), "lanes differ at {v}");
         }
     }
 
