@@ -18,12 +18,14 @@
 # ---- configurations ---------------------------------------------------------------------
 
 sbc_families <- c("gaussian", "poisson", "binomial", "bernoulli")
-sbc_structures <- c("intercept", "slope", "crossed")
+sbc_structures <- c("intercept", "slope", "crossed", "grouplevel", "nested")
 
 # The configuration of one family x structure: design sizes, formula, prior.
-# Covariance priors: the default Huang-Wand prior for the intercept and the
-# intercept-and-slope structures; a plain inverse-Wishart (cov_df, cov_scale) for the
-# crossed structure, so that both covariance priors are calibrated.
+# grouplevel: x is constant within the groups (a group-level predictor); nested: (1 | a/b),
+# 3 levels of b in each of 4 levels of a.
+# Covariance priors: the default Huang-Wand prior for the intercept, intercept-and-slope
+# and group-level structures; a plain inverse-Wishart (cov_df, cov_scale) for the crossed
+# and nested structures, so that both covariance priors are calibrated.
 sbc_config <- function(family, structure) {
   family <- match.arg(family, sbc_families)
   structure <- match.arg(structure, sbc_structures)
@@ -31,7 +33,9 @@ sbc_config <- function(family, structure) {
   rhs <- switch(structure,
     intercept = "x + (1 | g)",
     slope = "x + (1 + x | g)",
-    crossed = "x + (1 | g1) + (1 | g2)"
+    crossed = "x + (1 | g1) + (1 | g2)",
+    grouplevel = "x + (1 | g)",
+    nested = "x + (1 | a/b)"
   )
   # Half-t(2) standard deviations (the package default sd_df = 2, uniform correlations) have
   # such a heavy tail that under the log link of the poisson family about 1 prior draw in
@@ -41,15 +45,16 @@ sbc_config <- function(family, structure) {
                      intercept_location = 0, intercept_scale = 1,
                      sd_df = if (family == "poisson") 4 else 2, sd_scale = 0.5,
                      sigma_df = 4, sigma_scale = 1, autoscale = FALSE)
-  if (structure == "crossed") prior_args <- c(prior_args, list(cov_df = 4, cov_scale = 0.5))
+  if (structure %in% c("crossed", "nested")) prior_args <- c(prior_args, list(cov_df = 4, cov_scale = 0.5))
   list(
     name = paste(family, structure, sep = "/"),
     family = family, structure = structure,
     formula = stats::as.formula(paste(lhs, "~", rhs)),
     prior = do.call(bglmm::bglmm_prior, prior_args),
-    # intercept: 12 groups x 6 rows; slope: 15 x 8; crossed: 10 x 8 levels, each cell once
-    n_groups = switch(structure, intercept = 12L, slope = 15L, crossed = c(10L, 8L)),
-    n_per = switch(structure, intercept = 6L, slope = 8L, crossed = 1L),
+    # intercept and grouplevel: 12 groups x 6 rows; slope: 15 x 8; crossed: 10 x 8 levels,
+    # each cell once; nested: 4 levels of a x 3 of b x 4 rows
+    n_groups = switch(structure, intercept = , grouplevel = 12L, slope = 15L, crossed = c(10L, 8L), nested = c(4L, 3L)),
+    n_per = switch(structure, intercept = , grouplevel = 6L, slope = 8L, crossed = 1L, nested = 4L),
     # a distinct stream of seeds per configuration
     seed = 1000L * match(family, sbc_families) + 100L * match(structure, sbc_structures)
   )
@@ -71,10 +76,17 @@ sbc_design <- function(cfg) {
     d <- expand.grid(g1 = seq_len(cfg$n_groups[1]), g2 = seq_len(cfg$n_groups[2]))
     d$g1 <- factor(d$g1)
     d$g2 <- factor(d$g2)
+  } else if (cfg$structure == "nested") {
+    d <- expand.grid(row = seq_len(cfg$n_per), b = seq_len(cfg$n_groups[2]), a = seq_len(cfg$n_groups[1]))
+    d$a <- factor(d$a)
+    d$b <- factor(d$b)
+    # the inner grouping factor as bglmm builds it (b:a, unused combinations dropped)
+    d[["b:a"]] <- factor(d$b:d$a)
   } else {
     d <- data.frame(g = factor(rep(seq_len(cfg$n_groups), each = cfg$n_per)))
   }
   x <- stats::rnorm(nrow(d))
+  if (cfg$structure == "grouplevel") x <- x[as.integer(d$g)]
   d$x <- (x - mean(x)) / stats::sd(x)
   d$trials <- if (cfg$family == "binomial") sample.int(8L, nrow(d), replace = TRUE) else 1L
   d$y <- 0L
@@ -90,7 +102,9 @@ sbc_terms <- function(cfg) {
   switch(cfg$structure,
     intercept = list(g = "(Intercept)"),
     slope = list(g = c("(Intercept)", "x")),
-    crossed = list(g1 = "(Intercept)", g2 = "(Intercept)")
+    crossed = list(g1 = "(Intercept)", g2 = "(Intercept)"),
+    grouplevel = list(g = "(Intercept)"),
+    nested = list(`b:a` = "(Intercept)", a = "(Intercept)")
   )
 }
 
@@ -222,8 +236,9 @@ sbc_quantities <- function(cfg, design, draws, y) {
       out[[sprintf("cor[%s:%s,%s]", gn, cn[2], cn[1])]] <-
         S(cn[2], cn[1]) / sqrt(S(cn[1], cn[1]) * S(cn[2], cn[2]))
     }
-    for (k in cn) out[[sprintf("b[%s %s:1]", k, gn)]] <- draws[, sprintf("b[%s %s:1]", k, gn)]
     levs <- levels(design[[gn]])
+    # "group 1" is the first level (named "1:1" for b:a)
+    for (k in cn) out[[sprintf("b[%s %s:1]", k, gn)]] <- draws[, sprintf("b[%s %s:%s]", k, gn, levs[1])]
     b[[gn]] <- lapply(stats::setNames(cn, cn), function(k) {
       draws[, sprintf("b[%s %s:%s]", k, gn, levs), drop = FALSE]
     })
