@@ -129,6 +129,8 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   check_size(n_kept * chains, length(par_names))
   glm0 <- fixed_glm(md, family)
   init <- initial_values(md, family, pr, glm0)
+  unbounded <- unbounded_fixef(glm0, md, family)
+  rm(glm0)
 
   spec <- list(
     family = family$family, y = md$y, trials = as.numeric(md$trials), offset = md$offset,
@@ -159,7 +161,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   draws <- out$draws
   acc_groups <- out$accept_groups
   colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
-  check_unbounded_fixef(glm0, md, family, pr, draws)
+  check_unbounded_fixef(unbounded, family, pr, draws)
   structure(
     list(
       call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
@@ -312,12 +314,21 @@ require_ranef_draws <- function(object) {
   invisible(object)
 }
 
-# The GLM fit of the fixed part (no random effects), or NULL if it fails.
-fixed_glm <- function(md, family) {
-  yy <- if (family$family == "binomial") md$y / md$trials else md$y
-  w <- if (family$family == "binomial") md$trials else rep(1, length(yy))
-  tryCatch(suppressWarnings(stats::glm.fit(md$X, yy, weights = w, offset = md$offset, family = family)),
-           error = function(e) NULL)
+# The GLM fit of the fixed part (no random effects), or NULL if it fails. It gives starting
+# values and the separation check, for which max_rows evenly spaced rows suffice (a
+# separation of all rows is one of every subset); on big data the full fit's memory would
+# be the peak of the whole call. attr(, "rows") are the rows used.
+fixed_glm <- function(md, family, max_rows = 20000L) {
+  n <- length(md$y)
+  rows <- if (n > max_rows) unique(round(seq(1, n, length.out = max_rows))) else seq_len(n)
+  y <- md$y[rows]
+  yy <- if (family$family == "binomial") y / md$trials[rows] else y
+  w <- if (family$family == "binomial") md$trials[rows] else rep(1, length(yy))
+  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], yy, weights = w,
+                                                offset = md$offset[rows], family = family)),
+                error = function(e) NULL)
+  if (!is.null(g)) attr(g, "rows") <- rows
+  g
 }
 
 # Starting values: the GLM fit g of the fixed part, kept only if sensible; chains are
@@ -334,6 +345,8 @@ initial_values <- function(md, family, pr, g = fixed_glm(md, family)) {
                    error = function(e) rep(NA_real_, p))
     ok <- is.finite(cf) & abs(cf - fixef) < 4 * pr$scale
     if (all(is.finite(se))) se <- se[order(g$qr$pivot)]
+    # a GLM of a subset of rows: its standard errors scaled to all rows
+    se <- se * sqrt(length(attr(g, "rows") %||% md$y) / length(md$y))
     fixef[ok] <- cf[ok]
     jitter[ok & is.finite(se)] <- pmin(se, pr$scale)[ok & is.finite(se)] * 0.5
     if (family$family == "gaussian" && g$df.residual > 0) {

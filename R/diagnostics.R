@@ -5,10 +5,9 @@
 # quasi-complete separation in binomial data; zero counts separated from the others in
 # Poisson data, e.g. a factor level with only zeros), when their posterior shows it: a
 # posterior sd of at least `min_ratio` (0.2) times the prior sd means the data did not shrink the
-# prior. g is the GLM of the fixed part (fixed_glm()); draws the kept draws. Returns the
-# names of the coefficients warned about.
-check_unbounded_fixef <- function(g, md, family, pr, draws, min_ratio = 0.2) {
-  cand <- unbounded_fixef(g, md, family)
+# prior. cand are the candidates found before sampling (unbounded_fixef()); draws the kept
+# draws. Returns the names of the coefficients warned about.
+check_unbounded_fixef <- function(cand, family, pr, draws, min_ratio = 0.2) {
   if (!length(cand)) return(invisible(character(0)))
   ratio <- apply(draws[, , cand, drop = FALSE], 3, stats::sd) / pr$scale[cand]
   bad <- cand[is.finite(ratio) & ratio >= min_ratio]
@@ -54,8 +53,9 @@ unbounded_fixef <- function(g, md, family, steps = 5L) {
   b0 <- g$coefficients
   ok <- is.finite(b0)
   if (!any(ok)) return(character(0))
-  X <- md$X[, ok, drop = FALSE]
-  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset, family, b0[ok], steps)
+  rows <- attr(g, "rows") %||% seq_len(nrow(md$X))
+  X <- md$X[rows, ok, drop = FALSE]
+  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset[rows], family, b0[ok], steps)
   moved <- abs(b1 - b0[ok]) * apply(abs(X), 2, max)
   colnames(X)[is.na(moved) | moved > 1]
 }

@@ -95,3 +95,25 @@ test_that("the divergence test finds exactly the unbounded directions of the GLM
   d$y <- as.numeric(d$x > 6)
   expect_setequal(unb(y ~ x, d, binomial()), c("(Intercept)", "x"))
 })
+
+test_that("on big data the starting GLM uses evenly spaced rows and still finds separation", {
+  set.seed(11)
+  n <- 3000
+  d <- data.frame(x = rnorm(n), f = factor(sample(c("a", "b", "c"), n, replace = TRUE)))
+  d$y <- rpois(n, exp(0.5 + 0.4 * d$x))
+  d$y[d$f == "c"] <- 0
+  fam <- poisson()
+  X <- stats::model.matrix(~ x + f, d)
+  md <- list(X = X, y = d$y, trials = rep(1, n), offset = rep(0, n))
+  g <- bglmm:::fixed_glm(md, fam, max_rows = 500L)
+  expect_length(attr(g, "rows"), 500L)
+  expect_equal(range(attr(g, "rows")), c(1, n))
+  expect_identical(bglmm:::unbounded_fixef(g, md, fam), "fc")
+  # starting values: the subset's fit, standard errors scaled to all rows
+  full <- stats::glm.fit(X, d$y, family = fam)
+  init <- bglmm:::initial_values(md, fam, list(location = c(0, 0, 0, 0), scale = c(10, 10, 10, 10)), g)
+  se_full <- sqrt(diag(chol2inv(full$qr$qr)))[order(full$qr$pivot)][1:3]
+  # within 4 standard errors of a 500-row fit
+  expect_true(all(abs(init$fixef[1:3] - full$coefficients[1:3]) < 4 * se_full * sqrt(n / 500)))
+  expect_true(all(abs(2 * init$jitter[1:3] / se_full - 1) < 0.3))
+})
