@@ -87,6 +87,18 @@ struct TermState {
     accepted: usize,
 }
 
+/// Mutable references to two different elements of `v`.
+fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    assert!(a != b, "two_mut: the same element twice");
+    if a < b {
+        let (lo, hi) = v.split_at_mut(b);
+        (&mut lo[a], &mut hi[0])
+    } else {
+        let (lo, hi) = v.split_at_mut(a);
+        (&mut hi[0], &mut lo[b])
+    }
+}
+
 /// Scratch values per group step: the metric factor (q x q) and `mh_group`'s 7q.
 fn group_work_len(q: usize) -> usize {
     q * q + 7 * q
@@ -157,6 +169,8 @@ struct Chain<'a> {
     prop: RowState,
     /// Update the groups of a term on the chain's rayon pool (the draws are the same).
     parallel: bool,
+    /// Log step sizes of the nested scaling moves, one per `Nesting`.
+    nest_steps: Vec<f64>,
     /// The non-centred block step and the expansion moves run every `aux_every` sweeps
     /// (every sweep in warmup; see `choose_aux_every`).
     aux_every: usize,
@@ -239,6 +253,7 @@ impl<'a> Chain<'a> {
             prop: RowState::new(model.n, cached),
             parallel,
             aux_every: 1,
+            nest_steps: vec![(0.5f64).ln(); model.nested.len()],
             n_sweeps: 0,
             dz: vec![0.0; model.n],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
@@ -358,6 +373,7 @@ impl<'a> Chain<'a> {
         self.translate_shadows();
         self.translate_group_level();
         self.translate_nested();
+        self.scale_nested(adapt);
         for ti in 0..m.terms.len() {
             self.group_steps(fam, resp, ti, adapt);
             self.hyper_steps(ti)?;
@@ -685,6 +701,39 @@ impl<'a> Chain<'a> {
                 for &j in kids {
                     si.beta[j * qi + ki] -= delta;
                 }
+            }
+        }
+    }
+
+    /// The scaling move of each nested pair's outer intercept against its inner groups
+    /// (`steps::scale_nested`): cheap, so every sweep.
+    fn scale_nested(&mut self, adapt: Option<f64>) {
+        let m = self.model;
+        for (ni, nest) in m.nested.iter().enumerate() {
+            let (to, q_in) = (&m.terms[nest.outer], m.terms[nest.inner].q);
+            let (so, si) = two_mut(&mut self.terms, nest.outer, nest.inner);
+            let hw = match &to.cov_prior {
+                CovPrior::HuangWand { sd_scale, .. } => Some((&mut so.a[nest.k_out], sd_scale[nest.k_out])),
+                CovPrior::InvWishart { .. } => None,
+            };
+            let inner = steps::NestSide { beta: &mut si.beta, theta: &si.theta, prec: &si.prec };
+            let mv = steps::scale_nested(
+                &mut self.rng,
+                to,
+                nest,
+                &mut so.beta,
+                &so.theta,
+                &mut so.sigma,
+                &mut so.prec,
+                so.iw_df,
+                &mut so.iw_scale,
+                hw,
+                inner,
+                q_in,
+                self.nest_steps[ni].exp(),
+            );
+            if let Some(gm) = adapt {
+                self.nest_steps[ni] += gm * (mv.prob - 0.44);
             }
         }
     }

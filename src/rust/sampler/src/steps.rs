@@ -429,26 +429,97 @@ pub fn scale_component<R: Rng + ?Sized, F: Family + ?Sized>(
     let log_lambda = step * std_normal(rng);
     let lambda = log_lambda.exp();
     let d_ll = direction_loglik(fam, resp, rows, prop, term, (k, k), lambda - 1.0, beta, theta);
-    let log_ratio = match &hw {
-        Some((a, a_scale)) => d_ll + log_lambda - (lambda * lambda - 1.0) / (a_scale * a_scale * **a),
+    let log_ratio = d_ll + scale_prior_log_ratio(q, k, log_lambda, prec, iw_df, iw_scale, &hw);
+    let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
+    let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
+    if accepted {
+        take_proposal(term, rows, prop);
+        accept_scale(term, k, lambda, beta, theta, sigma, prec, iw_scale, hw);
+    }
+    Move { accepted, prob }
+}
+
+/// The part of a scaling move's log ratio that is not the data's: Sigma's (conditional)
+/// inverse-Wishart prior, the Huang-Wand variance a_k when `hw`, and the Jacobian.
+fn scale_prior_log_ratio(q: usize, k: usize, log_lambda: f64, prec: &[f64], iw_df: f64, iw_scale: &[f64], hw: &Option<(&mut f64, f64)>) -> f64 {
+    let lambda = log_lambda.exp();
+    match hw {
+        Some((a, a_scale)) => log_lambda - (lambda * lambda - 1.0) / (a_scale * a_scale * **a),
         None => {
             // tr(S P*) - tr(S P) with P* = D^-1 P D^-1: row and column k of P change
             let mut d_tr = iw_scale[k + k * q] * prec[k + k * q] * (1.0 / (lambda * lambda) - 1.0);
             for l in (0..q).filter(|&l| l != k) {
                 d_tr += 2.0 * iw_scale[k + l * q] * prec[l + k * q] * (1.0 / lambda - 1.0);
             }
-            d_ll - iw_df * log_lambda - 0.5 * d_tr
+            -iw_df * log_lambda - 0.5 * d_tr
         }
-    };
+    }
+}
+
+/// An accepted scaling: b_jk, Sigma and Sigma^-1 (`apply_scale`), and a_k with the
+/// conditional prior's scale when `hw`.
+#[allow(clippy::too_many_arguments)]
+fn accept_scale(term: &crate::model::Term, k: usize, lambda: f64, beta: &mut [f64], theta: &[f64], sigma: &mut [f64], prec: &mut [f64], iw_scale: &mut [f64], hw: Option<(&mut f64, f64)>) {
+    apply_scale(term, k, lambda, beta, theta, sigma, prec);
+    if let Some((a, _)) = hw {
+        *a /= lambda * lambda;
+        iw_scale[k + k * term.q] *= lambda * lambda;
+    }
+}
+
+/// One side of a nested pair (`Nesting`) in `scale_nested`: a term's coefficients, their
+/// means and Sigma^-1.
+pub struct NestSide<'a> {
+    pub beta: &'a mut [f64],
+    pub theta: &'a [f64],
+    pub prec: &'a [f64],
+}
+
+/// `scale_component` for component k of the outer term of a nested pair, with the inner
+/// groups' intercepts moved against the outer ones (b_inner,j -= (lambda - 1) d_outer,k(j))
+/// so that eta does not change: the data term of the ratio is the change of the inner
+/// groups' prior instead of the likelihood, a sum over groups with no pass over the rows.
+/// The inner move is a shear (volume 1), so the rest of the ratio is the scaling's.
+#[allow(clippy::too_many_arguments)]
+pub fn scale_nested<R: Rng + ?Sized>(
+    rng: &mut R,
+    outer: &crate::model::Term,
+    nest: &crate::model::Nesting,
+    beta_o: &mut [f64],
+    theta_o: &[f64],
+    sigma_o: &mut [f64],
+    prec_o: &mut [f64],
+    iw_df: f64,
+    iw_scale: &mut [f64],
+    hw: Option<(&mut f64, f64)>,
+    inner: NestSide,
+    q_in: usize,
+    step: f64,
+) -> Move {
+    let (qo, ko, ki) = (outer.q, nest.k_out, nest.k_in);
+    let log_lambda = step * std_normal(rng);
+    let lambda = log_lambda.exp();
+    // shift s of the inner intercepts in outer group g: (lambda - 1) d_g; their prior changes
+    // by s (P d_j)_ki - s^2 P_kk / 2
+    let mut d_prior = 0.0;
+    for g in 0..outer.m {
+        let sh = (lambda - 1.0) * (beta_o[g * qo + ko] - theta_o[ko]);
+        for &j in &nest.children[nest.child_ptr[g]..nest.child_ptr[g + 1]] {
+            let pd: f64 = (0..q_in).map(|l| inner.prec[ki + l * q_in] * (inner.beta[j * q_in + l] - inner.theta[l])).sum();
+            d_prior += sh * pd - 0.5 * sh * sh * inner.prec[ki + ki * q_in];
+        }
+    }
+    let log_ratio = d_prior + scale_prior_log_ratio(qo, ko, log_lambda, prec_o, iw_df, iw_scale, &hw);
     let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
     let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
     if accepted {
-        take_proposal(term, rows, prop);
-        apply_scale(term, k, lambda, beta, theta, sigma, prec);
-        if let Some((a, _)) = hw {
-            *a /= lambda * lambda;
-            iw_scale[k + k * q] *= lambda * lambda;
+        for g in 0..outer.m {
+            let sh = (lambda - 1.0) * (beta_o[g * qo + ko] - theta_o[ko]);
+            for &j in &nest.children[nest.child_ptr[g]..nest.child_ptr[g + 1]] {
+                inner.beta[j * q_in + ki] -= sh;
+            }
         }
+        accept_scale(outer, ko, lambda, beta_o, theta_o, sigma_o, prec_o, iw_scale, hw);
     }
     Move { accepted, prob }
 }
@@ -1004,6 +1075,54 @@ mod tests {
         let expect = (s0 / 2.0).ln() - 0.703_156_640_645_243_2;
         let (mean, sd) = mean_sd(&draws);
         // draws are autocorrelated: 8 iid standard errors
+        assert!((mean - expect).abs() < 8.0 * sd / (draws.len() as f64).sqrt(), "E log Sigma {mean} vs {expect}");
+    }
+
+    /// The nested scaling move with b_outer | Sigma and b_inner by exact draws and Sigma_outer
+    /// only by the move must keep Sigma_outer's inverse-Wishart prior (as above); a wrong
+    /// inner-prior term breaks it.
+    #[test]
+    fn nested_scaling_move_preserves_the_covariance_prior() {
+        use crate::model::{CovPrior, Model, ModelSpec, TermSpec};
+        let (mo, per) = (4, 3);
+        let n = mo * per;
+        let (df, s0) = (5.0, 2.0);
+        let cov = || CovPrior::InvWishart { df, scale: vec![s0] };
+        let model = Model::new(ModelSpec {
+            family: "poisson".into(),
+            y: vec![0.0; n],
+            trials: vec![],
+            offset: vec![0.0; n],
+            x: vec![],
+            p: 0,
+            terms: vec![
+                TermSpec { n_groups: n, group: (0..n).collect(), z: vec![1.0; n], mean_col: vec![None], shadow_col: vec![], cov_prior: cov() },
+                TermSpec { n_groups: mo, group: (0..n).map(|i| i / per).collect(), z: vec![1.0; n], mean_col: vec![None], shadow_col: vec![], cov_prior: cov() },
+            ],
+            fixef_mean: vec![],
+            fixef_sd: vec![],
+            sigma_df: 1.0,
+            sigma_scale: 1.0,
+        })
+        .unwrap();
+        let nest = &model.nested[0];
+        assert_eq!((nest.inner, nest.outer), (0, 1));
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let (theta_i, prec_i, sd_i) = ([0.4], [1.0 / 0.5], 0.5f64.sqrt());
+        let (mut sigma, mut prec) = ([1.0f64], [1.0f64]);
+        let (mut beta_o, mut beta_i) = (vec![0.0; mo], vec![0.0; n]);
+        let mut draws = Vec::new();
+        for it in 0..400_000 {
+            beta_o.iter_mut().for_each(|b| *b = sigma[0].sqrt() * std_normal(&mut rng));
+            beta_i.iter_mut().for_each(|b| *b = theta_i[0] + sd_i * std_normal(&mut rng));
+            let inner = NestSide { beta: &mut beta_i, theta: &theta_i, prec: &prec_i };
+            scale_nested(&mut rng, &model.terms[1], nest, &mut beta_o, &[0.0], &mut sigma, &mut prec, df, &mut [s0], None, inner, 1, 1.0);
+            if it % 4 == 0 {
+                draws.push(sigma[0].ln());
+            }
+        }
+        let expect = (s0 / 2.0).ln() - 0.703_156_640_645_243_2;
+        let (mean, sd) = mean_sd(&draws);
         assert!((mean - expect).abs() < 8.0 * sd / (draws.len() as f64).sqrt(), "E log Sigma {mean} vs {expect}");
     }
 

@@ -209,15 +209,24 @@ fn geweke_group_level_poisson() {
 /// Nested intercepts, (1 | a/b): 3 outer groups of 2 inner groups of 4 rows. The intercept
 /// is centred in b:a, a's intercept is its shadow, and the nested translation step moves
 /// each outer intercept against its inner ones.
-fn nested_poisson(seed: u64) {
+/// With `hw`, half-t(2) SDs (scale A_NESTED) instead of light-tailed inverse-Wishart priors
+/// (then gaussian: poisson counts overflow in the half-t tails).
+fn nested(seed: u64, hw: bool) {
+    let family = if hw { "gaussian" } else { "poisson" };
     let (mo, per, k) = (3, 2, 4);
     let mi = mo * per;
     let n = mi * k;
     let ones = vec![1.0; n];
     let (df, mean_sigma) = (10.0, 0.3);
-    let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
+    let cov = || {
+        if hw {
+            CovPrior::HuangWand { nu: 2.0, sd_scale: vec![A_NESTED] }
+        } else {
+            CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] }
+        }
+    };
     let model = Model::new(ModelSpec {
-        family: "poisson".into(),
+        family: family.into(),
         y: vec![0.0; n],
         trials: vec![],
         offset: vec![0.0; n],
@@ -240,15 +249,30 @@ fn nested_poisson(seed: u64) {
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
     check("nested fixef mean", col(0), 0.5);
     check("nested fixef variance", col(0).iter().map(|x| (x - 0.5).powi(2)).collect(), 0.16);
-    // columns: fixef, mi + mo b's, Sigma_inner, Sigma_outer
-    for (name, c) in [("inner", 1 + mi + mo), ("outer", 2 + mi + mo)] {
-        check(&format!("nested E[Sigma_{name}]"), col(c), mean_sigma);
+    // columns: fixef, mi + mo b's, sigma (gaussian), Sigma_inner, Sigma_outer
+    let base = 1 + mi + mo + usize::from(hw);
+    for (name, c) in [("inner", base), ("outer", base + 1)] {
+        if hw {
+            // sd ~ half-t(2, A): P(sd < A) = 1/sqrt(3)
+            let below = col(c).iter().map(|v| f64::from(u8::from(v.sqrt() < A_NESTED))).collect();
+            check(&format!("nested hw P(sd_{name} < A)"), below, 1.0 / 3f64.sqrt());
+        } else {
+            check(&format!("nested E[Sigma_{name}]"), col(c), mean_sigma);
+        }
     }
-    let (b, s) = (col(1 + mi), col(2 + mi + mo));
+    let (b, s) = (col(1 + mi), col(base + 1));
     check("nested outer b/sd", (0..iter).map(|i| b[i] * b[i] / s[i]).collect(), 1.0);
 }
 
+/// Half-t scale of the nested test's SDs.
+const A_NESTED: f64 = 0.3;
+
 #[test]
 fn geweke_nested_poisson() {
-    nested_poisson(106);
+    nested(106, false);
+}
+
+#[test]
+fn geweke_nested_gaussian_half_t() {
+    nested(107, true);
 }
