@@ -76,3 +76,9 @@ test_that("group updates on several threads give the same draws as on one", {
   f2 <- bglmm(y ~ x + (1 | g), data = d, family = binomial, chains = 1, iter = 60, cores = 2, seed = 11, refresh = 0)
   expect_identical(f1$draws, f2$draws)
 })
+
+test_that("cores defaults to all detected cores, and the draws do not depend on it", {
+  f0 <- nitro_fit(seed = 7)
+  expect_identical(f0$sampler$cores, max(1L, parallel::detectCores(), na.rm = TRUE))
+  expect_identical(f0$draws, nitro_fit(seed = 7, cores = 1)$draws)
+})
