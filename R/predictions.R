@@ -311,7 +311,7 @@ re_terms_kept <- function(object, re.form) {
   }
   bars <- lme4::findbars(lme4::expandDoubleVerts(re.form))
   if (!length(bars)) return(integer(0))
-  groups <- vapply(bars, function(b) paste(deparse(b[[3]]), collapse = " "), "")
+  groups <- vapply(bars, bar_group_name, "")
   fit_groups <- vapply(object$re, function(r) r$group_name, "")
   bad <- setdiff(groups, fit_groups)
   if (length(bad)) {

@@ -129,31 +129,21 @@ unsafe fn exp4(x: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
     _mm256_blendv_pd(y, x, _mm256_cmp_pd::<_CMP_UNORD_Q>(x, x))
 }
 
-/// `$out = $f4($x)` 4 lanes at a time, the tail by `$lane`; expands inside an AVX2
-/// function so that `$f4` is inlined.
-#[cfg(target_arch = "x86_64")]
-macro_rules! map_avx2 {
-    ($x:expr, $out:expr, $f4:ident, $lane:expr) => {{
-        use std::arch::x86_64::*;
-        let (x, out): (&[f64], &mut [f64]) = ($x, $out);
-        let n = x.len().min(out.len());
-        let mut k = 0;
-        while k + 4 <= n {
-            // SAFETY: k + 4 <= n; unaligned loads and stores
-            let v = _mm256_loadu_pd(x.as_ptr().add(k));
-            _mm256_storeu_pd(out.as_mut_ptr().add(k), $f4(v));
-            k += 4;
-        }
-        for i in k..n {
-            out[i] = $lane(x[i]);
-        }
-    }};
-}
-
+/// out = exp(x), 4 lanes at a time, the tail by `exp_lane`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn exp_avx2(x: &[f64], out: &mut [f64]) {
-    map_avx2!(x, out, exp4, exp_lane)
+    use std::arch::x86_64::*;
+    let n = x.len().min(out.len());
+    let mut k = 0;
+    while k + 4 <= n {
+        // SAFETY: k + 4 <= n; unaligned loads and stores
+        _mm256_storeu_pd(out.as_mut_ptr().add(k), exp4(_mm256_loadu_pd(x.as_ptr().add(k))));
+        k += 4;
+    }
+    for i in k..n {
+        out[i] = exp_lane(x[i]);
+    }
 }
 
 /// ln1p_unit_lane on 4 lanes, the same operations in the same order.
