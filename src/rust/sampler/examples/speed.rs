@@ -1,6 +1,8 @@
 //! Time per observation per iteration on simulated GLMMs like bench/models.R's poisson_100k
 //! and bernoulli_50k_crossed (one chain, this thread), for profiling the sampler alone:
-//! `cargo run --release --example speed [iter] [poisson|bernoulli]`.
+//! `cargo run --release --example speed [iter] [poisson|bernoulli|small]` (small: a
+//! cbpp-sized binomial model with an observation-level term, where a sweep's fixed costs
+//! dominate).
 
 use bglmm_sampler::{run_chains_vec, ChainConfig, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
 use rand::{Rng, SeedableRng};
@@ -10,7 +12,11 @@ use std::time::Instant;
 
 fn main() {
     let iter: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
-    let spec = if std::env::args().nth(2).as_deref() == Some("bernoulli") { bernoulli() } else { poisson() };
+    let spec = match std::env::args().nth(2).as_deref() {
+        Some("bernoulli") => bernoulli(),
+        Some("small") => small(),
+        _ => poisson(),
+    };
     let n = spec.y.len();
     let model = Model::new(spec).unwrap();
     let init = vec![ChainInit { fixef: vec![0.0; model.p], jitter_sd: vec![0.01; model.p], sigma: 1.0 }];
@@ -108,6 +114,50 @@ fn bernoulli() -> ModelSpec {
         terms: vec![term(m1, g1, Some(0), None), term(m2, g2, None, Some(0))],
         fixef_mean: vec![0.0, 0.0],
         fixef_sd: vec![2.5, 2.5],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+    }
+}
+
+/// Like lme4's cbpp with `(1 | herd) + (1 | obs)`: 56 rows of binomial counts, 15 herds,
+/// four fixed effects (intercept and a three-column factor).
+fn small() -> ModelSpec {
+    let (m, n) = (15, 56);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let herd: Vec<usize> = (0..n).map(|i| i * m / n).collect();
+    let u: Vec<f64> = (0..m).map(|_| 0.6 * z.sample(&mut rng)).collect();
+    let period: Vec<usize> = (0..n).map(|i| i % 4).collect();
+    let trials: Vec<f64> = (0..n).map(|_| f64::from(rng.gen_range(5..25u8))).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let eta = -1.4 + [0.0, -1.0, -1.1, -1.6][period[i]] + u[herd[i]] + 0.4 * z.sample(&mut rng);
+            let pr = 1.0 / (1.0 + (-eta).exp());
+            (0..trials[i] as usize).filter(|_| rng.gen::<f64>() < pr).count() as f64
+        })
+        .collect();
+    let mut x = vec![1.0; n];
+    for c in 1..4 {
+        x.extend(period.iter().map(|&k| f64::from(u8::from(k == c))));
+    }
+    let term = |m: usize, group: Vec<usize>, mean_col, shadow_col| TermSpec {
+        n_groups: m,
+        group,
+        z: vec![1.0; n],
+        mean_col: vec![mean_col],
+        shadow_col: vec![shadow_col],
+        cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5] },
+    };
+    ModelSpec {
+        family: "binomial".into(),
+        y,
+        trials,
+        offset: vec![0.0; n],
+        x,
+        p: 4,
+        terms: vec![term(m, herd, Some(0), None), term(n, (0..n).collect(), None, Some(0))],
+        fixef_mean: vec![0.0; 4],
+        fixef_sd: vec![2.5; 4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
     }

@@ -59,6 +59,8 @@ pub fn run_chains(
     // cores beyond one per chain update groups in parallel
     let threads = (cores / chains).max(1);
     let mut interrupted = false;
+    // workers wake this thread when they finish, so a short run does not wait out a poll
+    let caller = std::thread::current();
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
@@ -72,6 +74,7 @@ pub fn run_chains(
                 }
                 results.lock().unwrap()[c] = Some(out);
                 done.fetch_add(1, Ordering::SeqCst);
+                caller.unpark();
             });
         }
         let mut snapshot = vec![0usize; chains];
@@ -87,7 +90,7 @@ pub fn run_chains(
             if finished {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(poll_ms));
+            std::thread::park_timeout(Duration::from_millis(poll_ms));
         }
     });
     if interrupted {
