@@ -59,7 +59,8 @@ pub fn run_chains(
     // cores beyond one per chain update groups in parallel
     let threads = (cores / chains).max(1);
     let mut interrupted = false;
-    // workers wake this thread when they finish, so a short run does not wait out a poll
+    // workers wake this thread when they finish (std::thread::scope also does, when the
+    // last one exits), so a short run does not wait out a poll
     let caller = std::thread::current();
     std::thread::scope(|s| {
         for _ in 0..workers {

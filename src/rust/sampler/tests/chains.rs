@@ -169,6 +169,17 @@ fn polling_false_interrupts_all_chains() {
 }
 
 #[test]
+fn a_finished_run_returns_without_waiting_for_the_next_poll() {
+    let spec = simulate("poisson", 20, 5, [0.5, -0.3], [0.5, 0.3], 0.2, 0.0, 2);
+    let model = Model::new(spec).unwrap();
+    let cfg = ChainConfig { iter: 2000, warmup: 1000, ..Default::default() };
+    let t = std::time::Instant::now();
+    // a run of well under a second and a 60 s poll interval: the caller must be woken
+    run_chains_vec(&model, cfg, &init(2), 1, 2, 60_000, |_| true).unwrap();
+    assert!(t.elapsed().as_secs_f64() < 30.0);
+}
+
+#[test]
 fn bad_specs_are_errors_not_panics() {
     let mut s = simulate("poisson", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 0.0, 3);
     s.y[0] = -1.0;
