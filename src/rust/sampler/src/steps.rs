@@ -110,6 +110,26 @@ pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     scale: f64,
     work: &mut [f64],
 ) -> Move {
+    if beta.len() == 1 {
+        return mh_group_1(rng, fam, resp, g, beta, mean[0], prec[0], prop_chol[0], scale);
+    }
+    mh_group_q(rng, fam, resp, g, beta, mean, prec, prop_chol, scale, work)
+}
+
+/// `mh_group` for any q.
+#[allow(clippy::too_many_arguments)]
+fn mh_group_q<R: Rng + ?Sized, F: Family + ?Sized>(
+    rng: &mut R,
+    fam: &F,
+    resp: Response,
+    g: &mut GroupRows,
+    beta: &mut [f64],
+    mean: &[f64],
+    prec: &[f64],
+    prop_chol: &[f64],
+    scale: f64,
+    work: &mut [f64],
+) -> Move {
     let q = beta.len();
     let (grad, rest) = work.split_at_mut(q);
     let (gnew, rest) = rest.split_at_mut(q);
@@ -175,6 +195,68 @@ pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     Move { accepted, prob }
 }
 
+/// `mh_group` for q = 1 (random intercepts, the most common term) in scalars: the same
+/// operations in the same order, so the same draws, without the q x q loops and calls.
+#[allow(clippy::too_many_arguments)]
+fn mh_group_1<R: Rng + ?Sized, F: Family + ?Sized>(
+    rng: &mut R,
+    fam: &F,
+    resp: Response,
+    g: &mut GroupRows,
+    beta: &mut [f64],
+    mean: f64,
+    prec: f64,
+    l: f64,
+    scale: f64,
+) -> Move {
+    let s = scale.min(1.0);
+    let a = drift_coef(s);
+    // drift a H^-1 grad, H = l^2, as Langevin::drift (two triangular solves)
+    let drift = |grad: f64| grad / l / l * a;
+    let d_old = beta[0] - mean;
+    let mut grad = -(0.0 + prec * d_old);
+    let mut ll_old = 0.0;
+    if let Some((_, ll, sc)) = g.cur_slices() {
+        for ((&lv, &sv), &zv) in ll.iter().zip(sc).zip(g.z_rows()) {
+            ll_old += lv;
+            grad += sv * zv;
+        }
+    } else {
+        for k in 0..g.len() {
+            let (_, ll, sc) = g.get(k);
+            ll_old += ll;
+            grad += sc * g.z(k)[0];
+        }
+    }
+    let drift_old = drift(grad);
+    let u = std_normal(rng);
+    let log_q_fwd = -0.5 * (u * u);
+    let delta = s * (u / l) + drift_old;
+    let d_new = d_old + delta;
+    let mut gnew = -(0.0 + prec * d_new);
+    let mut ll_new = 0.0;
+    let (rows, z) = (g.rows(), g.z_rows());
+    let (pe, pl, ps) = g.shifted_prop(&[delta]);
+    fam.prepare(pe, pl, ps);
+    for (k, &i) in rows.iter().enumerate() {
+        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], pe[k], pl[k], ps[k]);
+        (pl[k], ps[k]) = (ll, sc);
+        ll_new += ll;
+        gnew += sc * z[k];
+    }
+    let back = 0.0 + l * ((-delta - drift(gnew)) / s);
+    let log_q_back = -0.5 * (back * back);
+    let quad = |d: f64| 0.0 + (0.0 + prec * d) * d;
+    let log_ratio = ll_new - ll_old + 0.5 * (quad(d_old) - quad(d_new)) + log_q_back - log_q_fwd;
+    let prob = if log_ratio.is_finite() { log_ratio.min(0.0).exp() } else { 0.0 };
+    let accepted = log_ratio.is_finite() && rng.gen::<f64>().ln() < log_ratio;
+    if accepted {
+        g.accept();
+        beta[0] += delta;
+    }
+    Move { accepted, prob }
+}
+
 /// The data part of a group's log-posterior curvature at the current eta: sum_i w_i z_i z_i'
 /// (q x q into `out`). The proposal metric adds the current Sigma^-1 to it at every step.
 pub fn group_curvature<F: Family + ?Sized>(fam: &F, trials: &[f64], eta: &[f64], g: Group, out: &mut [f64]) {
@@ -196,6 +278,12 @@ pub fn group_curvature<F: Family + ?Sized>(fam: &F, trials: &[f64], eta: &[f64],
 
 /// Cholesky factor of the proposal metric `curv + prec` into `out` (q x q).
 pub fn metric_chol(curv: &[f64], prec: &[f64], out: &mut [f64]) {
+    if out.len() == 1 {
+        // chol_in_place's test and fallback, in scalars
+        let d = curv[0] + prec[0];
+        out[0] = if d > 0.0 && d.is_finite() { d.sqrt() } else { prec[0].sqrt() };
+        return;
+    }
     let q = (out.len() as f64).sqrt() as usize;
     for k in 0..q * q {
         out[k] = curv[k] + prec[k];
@@ -852,7 +940,7 @@ pub fn block_curvature<F: Family + ?Sized>(fam: &F, a: Block, trials: &[f64], et
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::{Gaussian, Poisson};
+    use crate::family::{Binomial, Gaussian, Poisson};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -925,6 +1013,54 @@ mod tests {
         let se = s / (draws.len() as f64).sqrt() * 2.0;
         assert!((m - exact_mean).abs() < 5.0 * se, "mean {m} vs exact {exact_mean}");
         assert!((s - exact_sd).abs() < 0.03 * exact_sd, "sd {s} vs exact {exact_sd}");
+    }
+
+    /// metric_chol's scalar path for q = 1 is chol_in_place with its fallback to Sigma^-1.
+    #[test]
+    fn metric_chol_for_one_coefficient_matches_the_general_factor() {
+        for curv in [2.3, 0.0, -5.0, f64::NAN, f64::INFINITY] {
+            let prec = 0.7;
+            let mut general = [curv + prec];
+            if !chol_in_place(&mut general, 1) {
+                general = [prec];
+                assert!(chol_in_place(&mut general, 1));
+            }
+            let mut out = [0.0];
+            metric_chol(&[curv], &[prec], &mut out);
+            assert_eq!(out[0].to_bits(), general[0].to_bits(), "curvature {curv}");
+        }
+    }
+
+    /// The scalar path for q = 1 must give the same bits as the general one (the draws then
+    /// do not depend on which runs), from the same state and stream, at a step below 1.
+    #[test]
+    fn mh_group_for_one_coefficient_matches_the_general_step() {
+        let y = [3.0, 0.0, 7.0, 2.0, 5.0];
+        let trials = [9.0, 4.0, 12.0, 6.0, 8.0];
+        let rows = [3usize, 0, 4];
+        let z = [1.0, 0.7, -1.2];
+        let state = || {
+            let mut st = RowState::new(5, true);
+            st.eta.copy_from_slice(&[0.2, -0.5, 0.1, -0.3, 0.4]);
+            st.refresh(&Binomial, &y, &trials);
+            st
+        };
+        let (mut st1, mut stq) = (state(), state());
+        let (mut p1, mut pq) = (RowState::new(3, true), RowState::new(3, true));
+        let (mut b1, mut bq) = ([0.4], [0.4]);
+        let (mut r1, mut rq) = (ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(5));
+        let mut work = [0.0; 7];
+        let (mu, prec, l, step) = (-0.1, 1.7, 1.9, 0.8);
+        let mut moved = 0;
+        for _ in 0..500 {
+            let resp = Response { y: &y, trials: &trials };
+            let a = mh_group_1(&mut r1, &Binomial, resp, &mut st1.group(&mut p1, &rows, &z), &mut b1, mu, prec, l, step);
+            let b = mh_group_q(&mut rq, &Binomial, resp, &mut stq.group(&mut pq, &rows, &z), &mut bq, &[mu], &[prec], &[l], step, &mut work);
+            assert_eq!((a.accepted, a.prob.to_bits(), b1[0].to_bits()), (b.accepted, b.prob.to_bits(), bq[0].to_bits()));
+            moved += usize::from(a.accepted);
+        }
+        assert_eq!((st1.eta, st1.ll, st1.sc), (stq.eta, stq.ll, stq.sc));
+        assert!(moved > 100 && moved < 500, "both outcomes occur: {moved}");
     }
 
     #[test]
