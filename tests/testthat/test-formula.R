@@ -231,6 +231,9 @@ test_that("random terms are lme4's: grouping factors, levels and Z as mkReTrms b
       zfull <- as.matrix(Matrix::t(rt$Ztlist[[t]]))
       Z <- sapply(seq_len(q), function(k) rowSums(zfull[, seq(k, ncol(zfull), by = q), drop = FALSE]))
       expect_equal(r$z, unname(Z), label = deparse(f))
+      expect_null(rownames(r$z))
     }
+    # row names would be one string per row (6 MB for 100,000 rows), kept in the fit
+    expect_null(rownames(md$X))
   }
 })
