@@ -84,6 +84,11 @@ test_that("rank-deficient fixed effects name the aliased column", {
   d$k <- factor(rep(1:2, 50))
   d$k2 <- d$k
   expect_error(ef(y ~ k + k2, d), "rank deficient: k22 cannot be estimated")
+  # on many rows the rank is first taken on a subset: a column that is zero on the subset
+  # is still estimable from all rows, and an aliased one is still found
+  X <- cbind(1, x = seq_len(100), spike = replace(numeric(100), 50, 1))
+  expect_silent(bglmm:::check_rank(X, max_rows = 10))
+  expect_error(bglmm:::check_rank(cbind(X, x2 = 2 * X[, "x"]), max_rows = 10), "rank deficient: x2")
 })
 
 test_that("a grouping factor with one level", {
