@@ -4,7 +4,8 @@
 #
 # Uses the harness of tests/testthat/helper-sbc.R (the quick version runs in `make test`).
 # Writes validation/RESULTS.md and validation/ranks-<family>-<structure>.png; keeps the raw
-# ranks in validation/cache/ (git-ignored) so an interrupted run resumes where it stopped.
+# ranks in validation/cache/ (git-ignored, per commit) so an interrupted run resumes where it
+# stopped.
 # Environment: SBC_SIMS (simulations per configuration, default 500), SBC_CORES (forked
 # workers, default 2), SBC_L (thinned draws per fit, default 19), SBC_CONFIGS (a regular
 # expression selecting configurations, e.g. "poisson"; default all 12).
@@ -33,12 +34,16 @@ alpha <- 0.01
 n_tests <- sum(vapply(configs, function(cfg) length(sbc_quantity_names(cfg)), 0L))
 bins <- sbc_bins(n_sims, L, min_expected = 10)
 dir.create(file.path(vdir, "cache"), showWarnings = FALSE)
+# the cache is per commit: ranks of another commit's sampler would be reported as this one's
+commit <- tryCatch(system2("git", c("-C", shQuote(root), "rev-parse", "--short", "HEAD"), stdout = TRUE, stderr = FALSE),
+                   error = function(e) "unknown", warning = function(w) "unknown")
+if (!length(commit)) commit <- "unknown"
 
 cat(sprintf("SBC: %d configurations x %d simulations, L = %d, %d workers\n",
             length(configs), n_sims, L, cores))
 runs <- list()
 for (cfg in configs) {
-  cache <- file.path(vdir, "cache", sprintf("%s-%s-n%d-L%d.rds", cfg$family, cfg$structure, n_sims, L))
+  cache <- file.path(vdir, "cache", sprintf("%s-%s-n%d-L%d-%s.rds", cfg$family, cfg$structure, n_sims, L, commit[1]))
   if (file.exists(cache)) {
     runs[[cfg$name]] <- readRDS(cache)
     cat(sprintf("  %-20s (cached)\n", cfg$name))
@@ -132,9 +137,6 @@ for (nm in names(runs)) {
 
 # ---- RESULTS.md -------------------------------------------------------------------------
 
-commit <- tryCatch(system2("git", c("-C", shQuote(root), "rev-parse", "--short", "HEAD"), stdout = TRUE, stderr = FALSE),
-                   error = function(e) "unknown", warning = function(w) "unknown")
-if (!length(commit)) commit <- "unknown"
 md <- c(
   "# Simulation-based calibration of bglmm",
   "",
