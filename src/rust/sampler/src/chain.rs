@@ -320,15 +320,19 @@ impl<'a> Chain<'a> {
     /// coefficients along, so the deviations b_j = beta_j - theta stay as they were.
     fn shift_fixef(&mut self) {
         for c in 0..self.model.p {
-            let d = self.f_new[c] - self.f_old[c];
-            match self.model.fixef_source[c] {
-                Source::Alpha(a) => self.alpha[a] += d,
-                Source::Theta(t, q) => {
-                    let s = &mut self.terms[t];
-                    let qt = s.theta.len();
-                    s.theta[q] += d;
-                    s.beta.iter_mut().skip(q).step_by(qt).for_each(|b| *b += d);
-                }
+            self.shift_one_fixef(c, self.f_new[c] - self.f_old[c]);
+        }
+    }
+
+    /// Fixed effect c + d, with its group coefficients if it is centred (eta not updated).
+    fn shift_one_fixef(&mut self, c: usize, d: f64) {
+        match self.model.fixef_source[c] {
+            Source::Alpha(a) => self.alpha[a] += d,
+            Source::Theta(t, q) => {
+                let s = &mut self.terms[t];
+                let qt = s.theta.len();
+                s.theta[q] += d;
+                s.beta.iter_mut().skip(q).step_by(qt).for_each(|b| *b += d);
             }
         }
     }
@@ -664,29 +668,43 @@ impl<'a> Chain<'a> {
     }
 
     /// Exact draws along the directions that leave eta unchanged for group-level predictors
-    /// (`GroupLevel`): alpha_c + delta and intercepts beta_{j,k} - delta w_j. delta | rest is
-    /// normal: precision 1/sd_c^2 + P_kk sum_j w_j^2, mean ((mu_c - alpha_c)/sd_c^2 +
-    /// sum_j w_j (P d_j)_k) / precision, d_j = beta_j - theta.
+    /// (`GroupLevel`): alpha_c + delta, intercept deviations - delta (w_j - wbar), and the
+    /// intercept fixed effect c0 - delta wbar (with the intercepts it centres). Centring w
+    /// keeps the move from fighting the intercept: with wbar far from 0 (an age, a baseline
+    /// score) alpha_c and the intercept are otherwise strongly correlated. delta | rest is
+    /// normal: precision 1/sd_c^2 + P_kk sum_j u_j^2 + wbar^2/sd_c0^2, u_j = w_j - wbar, mean
+    /// ((mu_c - alpha_c)/sd_c^2 + sum_j u_j (P d_j)_k + wbar (f_c0 - mu_c0)/sd_c0^2) /
+    /// precision, d_j = beta_j - theta.
     fn translate_group_level(&mut self) {
         let m = self.model;
-        for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
+        for (ti, t) in m.terms.iter().enumerate() {
             let q = t.q;
             for gl in &t.group_level {
                 let (c, k) = (gl.col, gl.k);
                 let Source::Alpha(a) = m.fixef_source[c] else { continue };
+                let s = &self.terms[ti];
                 let mut pb = 0.0;
                 for (j, &w) in gl.w.iter().enumerate() {
                     for l in 0..q {
-                        pb += w * s.prec[k + l * q] * (s.beta[j * q + l] - s.theta[l]);
+                        pb += (w - gl.wbar) * s.prec[k + l * q] * (s.beta[j * q + l] - s.theta[l]);
                     }
                 }
                 let (mu, sd) = (m.fixef_mean[c], m.fixef_sd[c]);
-                let h = 1.0 / (sd * sd) + s.prec[k + k * q] * gl.sw2;
-                let mean = ((mu - self.alpha[a]) / (sd * sd) + pb) / h;
-                let delta = mean + std_normal(&mut self.rng) / h.sqrt();
+                let mut h = 1.0 / (sd * sd) + s.prec[k + k * q] * gl.su2;
+                let mut lin = (mu - self.alpha[a]) / (sd * sd) + pb;
+                if let Some(c0) = gl.intercept {
+                    let (mu0, sd0) = (m.fixef_mean[c0], m.fixef_sd[c0]);
+                    h += gl.wbar * gl.wbar / (sd0 * sd0);
+                    lin += gl.wbar * (self.fixef_value(c0) - mu0) / (sd0 * sd0);
+                }
+                let delta = lin / h + std_normal(&mut self.rng) / h.sqrt();
                 self.alpha[a] += delta;
+                let s = &mut self.terms[ti];
                 for (j, &w) in gl.w.iter().enumerate() {
-                    s.beta[j * q + k] -= delta * w;
+                    s.beta[j * q + k] -= delta * (w - gl.wbar);
+                }
+                if let Some(c0) = gl.intercept {
+                    self.shift_one_fixef(c0, -delta * gl.wbar);
                 }
             }
         }

@@ -88,8 +88,12 @@ pub struct GroupLevel {
     pub col: usize,
     pub k: usize,
     pub w: Vec<f64>,
-    /// sum_j w_j^2
-    pub sw2: f64,
+    /// The fixed-effect column of the term's intercept (centred in this term or, as a
+    /// shadow, in another), which the move shifts by -delta wbar; none: wbar is 0.
+    pub intercept: Option<usize>,
+    /// Mean of w over the groups, and sum_j (w_j - wbar)^2.
+    pub wbar: f64,
+    pub su2: f64,
 }
 
 /// Term `inner`'s groups nest in term `outer`'s (each inner group's rows lie in one outer
@@ -367,9 +371,11 @@ impl Model {
             let Some(k) = intercept_component(&t.z, t.q) else { continue };
             for &c in &alpha_cols {
                 if let Some(w) = group_values(&x[c * n..(c + 1) * n], &t.ptr, &t.rows) {
-                    let sw2 = w.iter().map(|v| v * v).sum();
-                    if sw2 > 0.0 {
-                        t.group_level.push(GroupLevel { col: c, k, w, sw2 });
+                    let intercept = t.mean_col[k].or(t.shadow_col[k]);
+                    let wbar = if intercept.is_some() { w.iter().sum::<f64>() / w.len() as f64 } else { 0.0 };
+                    let su2 = w.iter().map(|v| (v - wbar) * (v - wbar)).sum();
+                    if su2 > 0.0 {
+                        t.group_level.push(GroupLevel { col: c, k, w, intercept, wbar, su2 });
                     }
                 }
             }

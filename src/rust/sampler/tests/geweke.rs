@@ -157,14 +157,26 @@ fn geweke_crossed_poisson() {
 }
 
 /// A group-level predictor w (constant within groups, not a random coefficient) next to a
-/// random intercept: its coefficient also moves by the exact group-level translation step.
-fn group_level_poisson(seed: u64) {
+/// random intercept: its coefficient also moves by the exact group-level translation step,
+/// which shifts the intercept by -delta mean(w) (w's mean is 1, far from 0). With `crossed`,
+/// w is constant within the groups of a second, crossed term whose intercept is a shadow of
+/// the first's, so the shift moves the first term's intercepts.
+fn group_level_poisson(seed: u64, crossed: bool) {
     let (m, k) = (6, 4);
     let n = m * k;
-    let w: Vec<f64> = (0..n).map(|i| ((i / k) as f64 - 2.5) / 2.5).collect();
+    // group j of the term with w: rows i / k
+    let w: Vec<f64> = (0..n).map(|i| 0.5 + (i / k) as f64 / 5.0).collect();
     let mut x = vec![1.0; n];
     x.extend_from_slice(&w);
     let (df, mean_sigma) = (10.0, 0.3);
+    let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
+    let by_w = |mean_col, shadow_col| TermSpec { n_groups: m, group: (0..n).map(|i| i / k).collect(), z: vec![1.0; n], mean_col, shadow_col, cov_prior: cov() };
+    let terms = if crossed {
+        let across = TermSpec { n_groups: k, group: (0..n).map(|i| i % k).collect(), z: vec![1.0; n], mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() };
+        vec![across, by_w(vec![None], vec![Some(0)])]
+    } else {
+        vec![by_w(vec![Some(0)], vec![])]
+    };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
         y: vec![0.0; n],
@@ -172,21 +184,16 @@ fn group_level_poisson(seed: u64) {
         offset: vec![0.0; n],
         x,
         p: 2,
-        terms: vec![TermSpec {
-            n_groups: m,
-            group: (0..n).map(|i| i / k).collect(),
-            z: vec![1.0; n],
-            mean_col: vec![Some(0)],
-            shadow_col: vec![],
-            cov_prior: CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] },
-        }],
+        terms,
         fixef_mean: vec![0.5, -0.3],
         fixef_sd: vec![0.4, 0.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
     })
     .unwrap();
-    assert_eq!(model.terms[0].group_level.len(), 1, "w is found to be a group-level predictor");
+    let t = model.terms.len() - 1;
+    assert_eq!(model.terms[t].group_level.len(), 1, "w is found to be a group-level predictor");
+    assert_eq!(model.terms[t].group_level[0].intercept, Some(0), "its move shifts the intercept");
     let init = ChainInit { fixef: vec![0.5, -0.3], jitter_sd: vec![0.1; 2], sigma: 1.0 };
     let iter = 60_000;
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
@@ -195,15 +202,24 @@ fn group_level_poisson(seed: u64) {
         check(&format!("group-level fixef {c} mean"), col(c), mu);
         check(&format!("group-level fixef {c} variance"), col(c).iter().map(|x| (x - mu).powi(2)).collect(), sd * sd);
     }
-    // columns: 2 fixef, m b's, Sigma
-    check("group-level E[Sigma]", col(2 + m), mean_sigma);
-    let (b, s) = (col(2), col(2 + m));
+    // columns: 2 fixef, the b's (deviations), a Sigma per term; a deviation of the w term
+    // is N(0, Sigma)
+    let n_b = if crossed { k + m } else { m };
+    for (ti, c) in (2 + n_b..2 + n_b + model.terms.len()).enumerate() {
+        check(&format!("group-level E[Sigma {ti}]"), col(c), mean_sigma);
+    }
+    let (b, s) = (col(2 + n_b - m), col(1 + n_b + model.terms.len()));
     check("group-level b/sd", (0..iter).map(|i| b[i] * b[i] / s[i]).collect(), 1.0);
 }
 
 #[test]
 fn geweke_group_level_poisson() {
-    group_level_poisson(105);
+    group_level_poisson(105, false);
+}
+
+#[test]
+fn geweke_group_level_crossed_poisson() {
+    group_level_poisson(106, true);
 }
 
 /// Nested intercepts, (1 | a/b): 3 outer groups of 2 inner groups of 4 rows. The intercept
