@@ -161,7 +161,7 @@ md <- c(
   "slope `y ~ x + (1 + x | g)`, 15 groups x 8 rows; crossed `y ~ x + (1 | g1) + (1 | g2)`, 10 x 8",
   "levels, one row per cell; group-level `y ~ x + (1 | g)` with x constant within each of 12",
   "groups x 6 rows; nested `y ~ x + (1 | a/b)`, 4 levels of a x 3 of b x 4 rows.",
-  "x is standardised; binomial trials are 1..8 per row; bernoulli is 0/1.",
+  "x has sd 1 and mean 0 (mean 1 in the group-level structure); binomial trials are 1..8 per row; bernoulli is 0/1.",
   "Priors: intercept N(0, 1), slope N(0, 0.75^2); covariance: Huang-Wand with sd_scale 0.5 and",
   "sd_df 2 (sd_df 4 for poisson, whose log link makes half-t(2) draws give counts up to 1e28) for",
   "the intercept, slope and group-level structures, inverse-Wishart(4, 0.5) for the crossed and",

@@ -66,8 +66,8 @@ sbc_all_configs <- function() {
   out
 }
 
-# The fixed design of a configuration (the same in every simulation): x centred at 0 and
-# scaled to sd 1, grouping factors, binomial trials 1..8.
+# The fixed design of a configuration (the same in every simulation): x scaled to sd 1 and
+# centred at 0 (at 1 for the group-level structure), grouping factors, binomial trials 1..8.
 sbc_design <- function(cfg) {
   old <- if (exists(".Random.seed", globalenv())) get(".Random.seed", globalenv()) else NULL
   on.exit(if (!is.null(old)) assign(".Random.seed", old, globalenv()))
@@ -88,6 +88,9 @@ sbc_design <- function(cfg) {
   x <- stats::rnorm(nrow(d))
   if (cfg$structure == "grouplevel") x <- x[as.integer(d$g)]
   d$x <- (x - mean(x)) / stats::sd(x)
+  # a group-level predictor away from 0 (as an age or a baseline score), which the sampler's
+  # group-level step must move together with the intercept
+  if (cfg$structure == "grouplevel") d$x <- d$x + 1
   d$trials <- if (cfg$family == "binomial") sample.int(8L, nrow(d), replace = TRUE) else 1L
   d$y <- 0L
   d
