@@ -96,14 +96,6 @@ fn bernoulli() -> ModelSpec {
         .collect();
     let mut xm = vec![1.0; n];
     xm.extend_from_slice(&x);
-    let term = |m: usize, group: Vec<usize>, mean_col, shadow_col| TermSpec {
-        n_groups: m,
-        group,
-        z: vec![1.0; n],
-        mean_col: vec![mean_col],
-        shadow_col: vec![shadow_col],
-        cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5] },
-    };
     ModelSpec {
         family: "binomial".into(),
         y,
@@ -111,7 +103,7 @@ fn bernoulli() -> ModelSpec {
         offset: vec![0.0; n],
         x: xm,
         p: 2,
-        terms: vec![term(m1, g1, Some(0), None), term(m2, g2, None, Some(0))],
+        terms: vec![intercept_term(m1, g1, Some(0), None), intercept_term(m2, g2, None, Some(0))],
         fixef_mean: vec![0.0, 0.0],
         fixef_sd: vec![2.5, 2.5],
         sigma_df: 1.0,
@@ -140,14 +132,6 @@ fn small() -> ModelSpec {
     for c in 1..4 {
         x.extend(period.iter().map(|&k| f64::from(u8::from(k == c))));
     }
-    let term = |m: usize, group: Vec<usize>, mean_col, shadow_col| TermSpec {
-        n_groups: m,
-        group,
-        z: vec![1.0; n],
-        mean_col: vec![mean_col],
-        shadow_col: vec![shadow_col],
-        cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5] },
-    };
     ModelSpec {
         family: "binomial".into(),
         y,
@@ -155,10 +139,23 @@ fn small() -> ModelSpec {
         offset: vec![0.0; n],
         x,
         p: 4,
-        terms: vec![term(m, herd, Some(0), None), term(n, (0..n).collect(), None, Some(0))],
+        terms: vec![intercept_term(m, herd, Some(0), None), intercept_term(n, (0..n).collect(), None, Some(0))],
         fixef_mean: vec![0.0; 4],
         fixef_sd: vec![2.5; 4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+    }
+}
+
+/// A random intercept over `m` groups, centred on fixed effect `mean_col` or a shadow of
+/// `shadow_col`.
+fn intercept_term(m: usize, group: Vec<usize>, mean_col: Option<usize>, shadow_col: Option<usize>) -> TermSpec {
+    TermSpec {
+        n_groups: m,
+        z: vec![1.0; group.len()],
+        group,
+        mean_col: vec![mean_col],
+        shadow_col: vec![shadow_col],
+        cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5] },
     }
 }
