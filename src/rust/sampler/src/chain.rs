@@ -120,6 +120,13 @@ fn initial_log_scale(_d: usize) -> f64 {
 /// full pass each, are skipped and scaling moves are done once per sweep.
 const MANY_GROUPS: usize = 200;
 
+/// Where the prior's share f of the group coefficients' precision is small, the expansion
+/// moves run only every AUX_SHARE / f sweeps, at most every MAX_AUX_EVERY (`choose_aux_every`).
+/// 0.5 leaves terms with f > 0.25 (small binomial and Poisson data) at every sweep; 1.0
+/// thinned those too and lost them a third of their ESS/s (cbpp).
+const AUX_SHARE: f64 = 0.5;
+const MAX_AUX_EVERY: usize = 16;
+
 /// After warmup, a one-coefficient term whose groups get less than this share of their
 /// precision from the prior keeps at most 2 scaling moves per sweep: there the funnel is
 /// mild and more moves cost more time than they gain ESS (measured on small binomial and
@@ -154,6 +161,18 @@ fn adapt_log_scale(ls: &mut f64, gain: f64, prob: f64, target: f64) {
     *ls = (*ls + gain * (prob - target)).min(0.0);
 }
 
+/// Whether iteration `i` chooses the schedule of the expansion moves (`choose_aux_every`):
+/// Some(false) a quarter of the way through warmup, Some(true) at its end.
+fn aux_schedule_point(i: usize, warmup: usize) -> Option<bool> {
+    if i == warmup {
+        Some(true)
+    } else if i > 0 && i == warmup / 4 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Warmup iterations at which proposal curvatures are recomputed from the current state.
 fn is_curvature_point(i: usize, warmup: usize) -> bool {
     i == 0 || (i < warmup / 2 && i >= 25 && (i / 25).is_power_of_two() && i % 25 == 0)
@@ -182,7 +201,7 @@ struct Chain<'a> {
     /// Log step sizes of the nested scaling moves, one per `Nesting`.
     nest_steps: Vec<f64>,
     /// The non-centred block step and the expansion moves run every `aux_every` sweeps
-    /// (every sweep in warmup; see `choose_aux_every`).
+    /// (every sweep early in warmup; see `choose_aux_every`).
     aux_every: usize,
     n_sweeps: usize,
     dz: Vec<f64>,
@@ -618,15 +637,20 @@ impl<'a> Chain<'a> {
         sum.iter().fold(0.0, |a, v| a.max(v / t.m as f64))
     }
 
-    /// After warmup: where the data dominate every group (prior share f small), the centred
-    /// Gibbs steps alone mix at rate about f (Papaspiliopoulos, Roberts and Skold 2007), so
-    /// the expansion moves, and the block step if every fixed effect is centred, each a pass
-    /// over the data, run only every min(4, 0.25 / f) sweeps. The schedule is fixed from here on, so each sweep still leaves
-    /// the posterior invariant.
-    fn choose_aux_every(&mut self) {
+    /// Where the data dominate every group (prior share f small), the centred Gibbs steps
+    /// alone mix at rate about f (Papaspiliopoulos, Roberts and Skold 2007), so the expansion
+    /// moves, and the block step if every fixed effect is centred, each a pass over the data,
+    /// run only every min(16, 0.5 / f) sweeps: from a quarter of the way through warmup (the
+    /// state has settled near the posterior by then), and again fixed at its end (then also
+    /// fewer scaling moves, see `DATA_DOMINATE`). The schedule is fixed within each phase and
+    /// for all of sampling, so each sweep there leaves the posterior invariant.
+    fn choose_aux_every(&mut self, end_of_warmup: bool) {
         if !self.model.family.is_gaussian() && !self.model.terms.is_empty() {
             let f = self.prior_share();
-            self.aux_every = ((0.25 / f).floor() as usize).clamp(1, 4);
+            self.aux_every = ((AUX_SHARE / f).floor() as usize).clamp(1, MAX_AUX_EVERY);
+            if !end_of_warmup {
+                return;
+            }
             for ti in 0..self.terms.len() {
                 if self.model.terms[ti].q == 1 && self.term_prior_share(ti) < DATA_DOMINATE {
                     let s = &mut self.terms[ti];
@@ -906,8 +930,10 @@ fn chain_loop(
         if warm && is_curvature_point(i, cfg.warmup) || (i == 0 && cfg.warmup == 0) {
             c.update_curvature();
         }
+        if let Some(end) = aux_schedule_point(i, cfg.warmup) {
+            c.choose_aux_every(end);
+        }
         if i == cfg.warmup {
-            c.choose_aux_every();
             c.fix_accepted = 0;
             c.fix_tried = 0;
             c.terms.iter_mut().for_each(|t| t.accepted = 0);
@@ -978,17 +1004,26 @@ mod tests {
             c.sweep(Some(0.1)).unwrap();
         }
         c.update_curvature();
-        c.choose_aux_every();
+        c.choose_aux_every(true);
         (c.prior_share(), c.aux_every, c.terms[0].n_scalings)
+    }
+
+    #[test]
+    fn the_schedule_is_chosen_in_warmup_and_at_its_end() {
+        let points: Vec<(usize, bool)> = (0..=1000).filter_map(|i| aux_schedule_point(i, 1000).map(|e| (i, e))).collect();
+        assert_eq!(points, [(250, false), (1000, true)]);
+        // no warmup: chosen once, before the first kept draw
+        assert_eq!(aux_schedule_point(0, 0), Some(true));
+        assert_eq!((0..10).filter(|&i| aux_schedule_point(i, 2).is_some()).count(), 1);
     }
 
     #[test]
     fn expansion_moves_are_thinned_only_where_the_data_dominate() {
         // 100 counts of about 3 per group: curvature about 300 against a prior precision of
-        // about 4, so f is about 0.013 and the moves run every 4th sweep
+        // about 4, so f is about 0.013 and the moves run every 16th sweep
         // (and 2 scaling moves per sweep instead of scaling_moves(50) = 4)
         let (f, every, scalings) = schedule(50, 100);
-        assert!(f < 0.05 && every == 4 && scalings == 2, "f = {f}, every = {every}, scalings = {scalings}");
+        assert!(f < 0.05 && every == 16 && scalings == 2, "f = {f}, every = {every}, scalings = {scalings}");
         // 2 counts per group: f is about 0.4, every sweep, all 4 scaling moves
         let (f, every, scalings) = schedule(50, 2);
         assert!(f > 0.25 && every == 1 && scalings == 4, "f = {f}, every = {every}, scalings = {scalings}");
