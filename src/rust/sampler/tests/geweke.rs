@@ -66,7 +66,7 @@ fn run(family: &str, seed: u64) {
     let a = if family == "poisson" { A_POISSON } else { A };
     let model = model(family, a);
     let init = ChainInit { fixef: FIXEF_MEAN.to_vec(), jitter_sd: vec![0.1; 2], sigma: SIGMA_SCALE };
-    let iter = 60_000;
+    let iter = 120_000;
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
     // fixed effects: prior mean and variance
