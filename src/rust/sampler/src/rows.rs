@@ -163,9 +163,11 @@ impl<'a> GroupRows<'a> {
     }
     /// Fills the proposal's eta with the current eta plus z_k'delta at every position and
     /// returns the proposal's (eta, loglik, score) slots, for the caller to fill the rest.
-    pub fn shifted_prop(&mut self, delta: &[f64]) -> (&[f64], &mut [f64], &mut [f64]) {
+    /// `Q` is the group's q when known at compile time (the dot products unroll), else 0.
+    pub fn shifted_prop<const Q: usize>(&mut self, delta: &[f64]) -> (&[f64], &mut [f64], &mut [f64]) {
         let n = self.rows.len();
-        assert!(n <= self.prop.len && delta.len() == self.q && self.z.len() == n * self.q);
+        let q = if Q == 0 { self.q } else { Q };
+        assert!(n <= self.prop.len && q == self.q && delta.len() == q && self.z.len() == n * q);
         // SAFETY: the group's scratch positions 0..n are its own (see RowState::groups)
         let (eta, ll, sc) = unsafe {
             (
@@ -176,11 +178,11 @@ impl<'a> GroupRows<'a> {
         };
         let shift = |zk: &[f64]| zk.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>();
         if let Some((cur, _, _)) = self.cur_slices() {
-            for ((e, &c), zk) in eta.iter_mut().zip(cur).zip(self.z.chunks_exact(self.q)) {
+            for ((e, &c), zk) in eta.iter_mut().zip(cur).zip(self.z.chunks_exact(q)) {
                 *e = c + shift(zk);
             }
         } else {
-            for ((e, &i), zk) in eta.iter_mut().zip(self.rows).zip(self.z.chunks_exact(self.q)) {
+            for ((e, &i), zk) in eta.iter_mut().zip(self.rows).zip(self.z.chunks_exact(q)) {
                 assert!(i < self.cur.len);
                 // SAFETY: i < cur.len, and row i belongs to this group only
                 *e = unsafe { *self.cur.eta.add(i) } + shift(zk);
