@@ -33,7 +33,7 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
   response <- bglmm_response(stats::model.response(frame), family)
   offset <- stats::model.offset(frame)
   if (is.null(offset)) offset <- rep(0, nrow(frame))
-  if (any(!is.finite(offset))) stop("The offset must be finite.", call. = FALSE)
+  if (!all_finite(offset)) stop("The offset must be finite.", call. = FALSE)
   re <- if (length(bars)) random_terms(bars, frame, X, environment(formula)) else list()
   list(
     y = response$y, trials = response$trials, offset = as.numeric(offset),
@@ -62,10 +62,18 @@ model_frame <- function(formula, data, na.action, env) {
 }
 
 check_design <- function(M, what) {
-  if (!is.numeric(M) || any(!is.finite(M))) {
+  if (!is.numeric(M) || !all_finite(M)) {
     stop(sprintf("The %s design has non-finite values (Inf or NaN): remove or fix those rows.", what),
          call. = FALSE)
   }
+}
+
+# TRUE when every value of a numeric vector or matrix is finite. A finite sum proves it
+# without the logical copies of is.finite() (Inf and NaN propagate; only an overflowing sum
+# needs the full check).
+all_finite <- function(x) {
+  if (is.integer(x)) return(!anyNA(x))
+  is.finite(sum(x)) || all(is.finite(x))
 }
 
 check_rank <- function(X, max_rows = 20000L) {
@@ -113,7 +121,7 @@ bglmm_response <- function(y, family) {
   if (!is.numeric(y) || is.matrix(y)) {
     stop(sprintf("The response must be a numeric vector for the %s family.", fam), call. = FALSE)
   }
-  if (any(!is.finite(y))) stop("The response has non-finite values (Inf or NaN).", call. = FALSE)
+  if (!all_finite(y)) stop("The response has non-finite values (Inf or NaN).", call. = FALSE)
   if (fam == "poisson" && (any(y < 0) || any(y != round(y)))) {
     stop("A poisson response must be non-negative whole numbers (counts).", call. = FALSE)
   }

@@ -237,3 +237,15 @@ test_that("random terms are lme4's: grouping factors, levels and Z as mkReTrms b
     expect_null(rownames(md$X))
   }
 })
+
+test_that("all_finite finds non-finite values, also where the sum overflows", {
+  all_finite <- bglmm:::all_finite
+  expect_true(all_finite(c(1e308, 1e308, -3)))
+  expect_true(all_finite(matrix(c(1, 2, 3, 4), 2)))
+  expect_true(all_finite(1:5))
+  expect_false(all_finite(c(1, Inf)))
+  expect_false(all_finite(c(-Inf, Inf)))
+  expect_false(all_finite(c(1e308, 1e308, NaN)))
+  expect_false(all_finite(c(1, NA)))
+  expect_false(all_finite(c(1L, NA)))
+})
