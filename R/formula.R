@@ -158,7 +158,7 @@ random_terms <- function(bars, frame, X, env = parent.frame()) {
     mean_col <- shadow_col <- integer(q)
     for (k in seq_len(q)) {
       j <- match(cn[k], colnames(X))
-      if (!is.na(j) && max(abs(X[, j] - Z[, k])) <= 1e-10 * max(1, abs(X[, j]))) {
+      if (!is.na(j) && same_column(X[, j], Z[, k])) {
         if (centred[j]) {
           shadow_col[k] <- j
         } else {
@@ -178,6 +178,12 @@ random_terms <- function(bars, frame, X, env = parent.frame()) {
     )
   }
   out
+}
+
+# Whether a random-effects column equals a fixed-effects column (to rounding). Usually they
+# are identical, which is checked without the temporary vectors of the difference.
+same_column <- function(x, z) {
+  identical(x, z) || max(abs(x - z)) <= 1e-10 * max(1, abs(x))
 }
 
 # Name of a bar's grouping factor, as lme4 names it ("g", "b:a").
@@ -204,5 +210,11 @@ bar_group_values <- function(bar, frame, env) {
 
 # A bar's grouping factor on the fitted frame, without unused levels.
 bar_group <- function(bar, frame, env) {
-  factor(bar_group_values(bar, frame, env), exclude = NA)
+  f <- bar_group_values(bar, frame, env)
+  # a factor of the frame usually has no unused or missing levels already: factor() would
+  # rebuild it from 100,000s of strings
+  if (is.factor(f) && !anyNA(f) && !anyNA(levels(f)) && all(tabulate(f, nlevels(f)) > 0L)) {
+    return(f)
+  }
+  factor(f, exclude = NA)
 }

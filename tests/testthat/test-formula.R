@@ -249,3 +249,21 @@ test_that("all_finite finds non-finite values, also where the sum overflows", {
   expect_false(all_finite(c(1, NA)))
   expect_false(all_finite(c(1L, NA)))
 })
+
+test_that("bar_group keeps a clean factor as it is and drops unused levels otherwise", {
+  bar <- quote(1 | g)
+  env <- environment()
+  clean <- data.frame(g = factor(c("b", "a", "b")))
+  expect_identical(bglmm:::bar_group(bar, clean, env), clean$g)
+  unused <- data.frame(g = factor(c("b", "a", "b"), levels = c("a", "b", "c")))
+  expect_identical(levels(bglmm:::bar_group(bar, unused, env)), c("a", "b"))
+  inter <- data.frame(a = factor(c(1, 1, 2)), b = factor(c(1, 2, 1)))
+  expect_identical(nlevels(bglmm:::bar_group(quote(1 | a:b), inter, env)), 3L)
+})
+
+test_that("same_column accepts rounding differences only", {
+  x <- c(1, 2.5, -3)
+  expect_true(bglmm:::same_column(x, x))
+  expect_true(bglmm:::same_column(x, x + 1e-13))
+  expect_false(bglmm:::same_column(x, x + c(0, 0, 1e-6)))
+})
