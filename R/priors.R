@@ -140,7 +140,7 @@ resolve_prior <- function(prior, md, family) {
   p <- ncol(X)
   icpt <- match("(Intercept)", cn)
   slopes <- setdiff(seq_len(p), icpt)
-  col_sd <- apply(X, 2, stats::sd)
+  col_sd <- column_sd(X)
   col_sd[!is.finite(col_sd) | col_sd == 0] <- 1
   loc <- fill_named(prior$fixef_location, cn[slopes], "fixef_location")
   scl <- fill_named(prior$fixef_scale, cn[slopes], "fixef_scale")
@@ -158,7 +158,7 @@ resolve_prior <- function(prior, md, family) {
   }
   terms <- lapply(md$re, function(t) {
     q <- ncol(t$z)
-    z_sd <- apply(t$z, 2, stats::sd)
+    z_sd <- column_sd(t$z)
     z_sd[!is.finite(z_sd) | z_sd == 0] <- 1
     unit <- if (prior$autoscale) s_y / z_sd else rep(1, q)
     if (is.null(prior$cov_df) && is.null(prior$cov_scale)) {
@@ -258,4 +258,9 @@ print.bglmm_prior_summary <- function(x, digits = attr(x, "digits") %||% 3, ...)
     cat(sprintf("\nsigma^2 ~ scaled-inv-chi-squared(df = %s, scale = %s^2)\n", f(x$sigma$df), f(x$sigma$scale)))
   }
   invisible(x)
+}
+
+# Standard deviation of each column of a matrix (apply() would first copy the whole matrix).
+column_sd <- function(M) {
+  stats::setNames(vapply(seq_len(ncol(M)), function(j) stats::sd(M[, j]), 0), colnames(M))
 }

@@ -108,3 +108,9 @@ test_that("nobs and ngrps", {
   expect_identical(nobs(pf), 20L)
   expect_identical(ngrps(pf), c(operator = 4L))
 })
+
+test_that("column_sd gives apply()'s named column standard deviations", {
+  X <- cbind("(Intercept)" = 1, x = c(1, 2, 4, 8))
+  expect_identical(bglmm:::column_sd(X), apply(X, 2, stats::sd))
+  expect_identical(bglmm:::column_sd(matrix(c(3, 1, 2), 3)), apply(matrix(c(3, 1, 2), 3), 2, stats::sd))
+})
