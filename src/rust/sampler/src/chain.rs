@@ -161,12 +161,17 @@ fn adapt_log_scale(ls: &mut f64, gain: f64, prob: f64, target: f64) {
     *ls = (*ls + gain * (prob - target)).min(0.0);
 }
 
+/// Warmup iteration of the first choice of the expansion moves' schedule: the group
+/// coefficients have left their common start by then.
+const EARLY_SCHEDULE: usize = 10;
+
 /// Whether iteration `i` chooses the schedule of the expansion moves (`choose_aux_every`):
-/// Some(false) a quarter of the way through warmup, Some(true) at its end.
+/// Some(false) in warmup, at iteration EARLY_SCHEDULE and again with every new proposal
+/// curvature after it (f moves with Sigma), Some(true) at its end.
 fn aux_schedule_point(i: usize, warmup: usize) -> Option<bool> {
     if i == warmup {
         Some(true)
-    } else if i > 0 && i == warmup / 4 {
+    } else if i < warmup && (i == EARLY_SCHEDULE || (i > EARLY_SCHEDULE && is_curvature_point(i, warmup))) {
         Some(false)
     } else {
         None
@@ -642,9 +647,9 @@ impl<'a> Chain<'a> {
     /// Where the data dominate every group (prior share f small), the centred Gibbs steps
     /// alone mix at rate about f (Papaspiliopoulos, Roberts and Skold 2007), so the expansion
     /// moves, and the block step if every fixed effect is centred, each a pass over the data,
-    /// run only every min(16, 0.5 / f) sweeps: from a quarter of the way through warmup (the
-    /// state has settled near the posterior by then), and again fixed at its end (then also
-    /// fewer scaling moves, see `DATA_DOMINATE`). The schedule is fixed within each phase and
+    /// run only every min(16, 0.5 / f) sweeps: chosen early in warmup and again as it goes
+    /// (`aux_schedule_point`), and fixed at its end (then also fewer scaling moves, see
+    /// `DATA_DOMINATE`). The schedule is fixed within each phase and
     /// for all of sampling, so each sweep there leaves the posterior invariant.
     fn choose_aux_every(&mut self, end_of_warmup: bool) {
         if !self.model.family.is_gaussian() && !self.model.terms.is_empty() {
@@ -1013,7 +1018,10 @@ mod tests {
     #[test]
     fn the_schedule_is_chosen_in_warmup_and_at_its_end() {
         let points: Vec<(usize, bool)> = (0..=1000).filter_map(|i| aux_schedule_point(i, 1000).map(|e| (i, e))).collect();
-        assert_eq!(points, [(250, false), (1000, true)]);
+        let warm = [10, 25, 50, 100, 200, 400].map(|i| (i, false));
+        assert_eq!(points, [&warm[..], &[(1000, true)]].concat());
+        let short: Vec<usize> = (0..=100).filter(|&i| aux_schedule_point(i, 100).is_some()).collect();
+        assert_eq!(short, [10, 25, 100]);
         // no warmup: chosen once, before the first kept draw
         assert_eq!(aux_schedule_point(0, 0), Some(true));
         assert_eq!((0..10).filter(|&i| aux_schedule_point(i, 2).is_some()).count(), 1);
