@@ -649,8 +649,8 @@ impl<'a> Chain<'a> {
     /// moves, and the block step if every fixed effect is centred, each a pass over the data,
     /// run only every min(16, 0.5 / f) sweeps: chosen early in warmup and again as it goes
     /// (`aux_schedule_point`), and fixed at its end (then also fewer scaling moves, see
-    /// `DATA_DOMINATE`). The schedule is fixed within each phase and
-    /// for all of sampling, so each sweep there leaves the posterior invariant.
+    /// `DATA_DOMINATE`). It is fixed for all of sampling, so each sweep there leaves the
+    /// posterior invariant.
     fn choose_aux_every(&mut self, end_of_warmup: bool) {
         if !self.model.family.is_gaussian() && !self.model.terms.is_empty() {
             let f = self.prior_share();
