@@ -153,9 +153,9 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma, par_names = par_names
   )
-  # a minor collection (a few ms) frees the set-up's temporaries, so the sampler's buffers
-  # reuse their memory instead of adding to the peak
-  invisible(gc(full = FALSE))
+  # on big data a minor collection (a few ms) frees the set-up's temporaries, so the
+  # sampler's buffers reuse their memory instead of adding to the peak
+  if (length(md$y) >= 10000L) invisible(gc(full = FALSE))
   start <- Sys.time()
   out <- run_sampler(spec, config, future)
   elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
