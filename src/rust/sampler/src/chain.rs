@@ -209,6 +209,7 @@ struct Chain<'a> {
     /// (every sweep early in warmup; see `choose_aux_every`).
     aux_every: usize,
     n_sweeps: usize,
+    /// Per-row shifts of the gaussian expansion moves (empty for other families).
     dz: Vec<f64>,
     work: Vec<f64>,
     /// A simulated response used instead of the model's (Geweke's joint-distribution test).
@@ -290,7 +291,7 @@ impl<'a> Chain<'a> {
             aux_every: 1,
             nest_steps: vec![(0.5f64).ln(); model.nested.len()],
             n_sweeps: 0,
-            dz: vec![0.0; model.n],
+            dz: vec![0.0; if model.family.is_gaussian() { model.n } else { 0 }],
             work: vec![0.0; qmax * qmax + 7 * qmax + 4],
             y_sim: None,
         };
