@@ -48,7 +48,8 @@ model_frame <- function(formula, data, na.action, env) {
   environment(mf_formula) <- environment(formula)
   if (is.null(data)) data <- environment(formula)
   frame <- tryCatch(
-    stats::model.frame(mf_formula, data = data, na.action = na.action, drop.unused.levels = TRUE),
+    stats::model.frame(mf_formula, data = data, na.action = skip_if_complete(na.action),
+                       drop.unused.levels = TRUE),
     error = function(e) {
       stop("Could not evaluate the formula's variables: ", conditionMessage(e),
            ". Check that every variable is a column of 'data'.", call. = FALSE)
@@ -59,6 +60,14 @@ model_frame <- function(formula, data, na.action, env) {
     message(sprintf("Removed %d row%s with missing values (na.action).", n_na, if (n_na == 1L) "" else "s"))
   }
   frame
+}
+
+# na.omit and na.exclude copy every column even when no row has a missing value (and check
+# the copy's row names for duplicates): skip them then. Other na.actions are kept as given.
+skip_if_complete <- function(na.action) {
+  f <- if (is.character(na.action)) get(na.action, mode = "function") else na.action
+  if (!identical(f, stats::na.omit) && !identical(f, stats::na.exclude)) return(na.action)
+  function(object, ...) if (anyNA(object, recursive = TRUE)) f(object, ...) else object
 }
 
 check_design <- function(M, what) {

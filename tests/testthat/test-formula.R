@@ -267,3 +267,17 @@ test_that("same_column accepts rounding differences only", {
   expect_true(bglmm:::same_column(x, x + 1e-13))
   expect_false(bglmm:::same_column(x, x + c(0, 0, 1e-6)))
 })
+
+test_that("a complete frame skips na.omit's copy and gives the same frame", {
+  d <- data.frame(y = c(1, 0, 2, 4), x = c(0.1, 0.5, -1, 2), g = factor(c(1, 1, 2, 2)))
+  f <- y ~ x + g
+  skip_omit <- bglmm:::skip_if_complete(stats::na.omit)
+  expect_identical(stats::model.frame(f, d, na.action = skip_omit), stats::model.frame(f, d, na.action = stats::na.omit))
+  d$x[2] <- NA
+  with_na <- stats::model.frame(f, d, na.action = skip_omit)
+  expect_identical(with_na, stats::model.frame(f, d, na.action = stats::na.omit))
+  expect_identical(nrow(with_na), 3L)
+  expect_identical(bglmm:::skip_if_complete(stats::na.fail), stats::na.fail)
+  expect_identical(bglmm:::skip_if_complete("na.pass"), "na.pass")
+  expect_identical(nrow(stats::model.frame(f, d, na.action = bglmm:::skip_if_complete("na.exclude"))), 3L)
+})
