@@ -128,6 +128,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   n_kept <- ceiling((iter - warmup) / thin)
   par_names <- parameter_names(md, family, save_ranef)
   check_size(n_kept * chains, length(par_names))
+  collect_setup_garbage(md)
   glm0 <- fixed_glm(md, family)
   init <- initial_values(md, family, pr, glm0)
   unbounded <- unbounded_fixef(glm0, md, family)
@@ -153,9 +154,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma, par_names = par_names
   )
-  # on big data a minor collection (a few ms) frees the set-up's temporaries, so the
-  # sampler's buffers reuse their memory instead of adding to the peak
-  if (length(md$y) >= 10000L) invisible(gc(full = FALSE))
+  collect_setup_garbage(md)
   start <- Sys.time()
   out <- run_sampler(spec, config, future)
   elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
@@ -318,11 +317,19 @@ require_ranef_draws <- function(object) {
   invisible(object)
 }
 
+# On big data, a minor collection (a few ms) before the starting GLM and before sampling
+# frees the set-up's temporaries, so that the GLM's and the sampler's buffers reuse their
+# memory instead of adding to the peak (R collects at times of its own choosing otherwise).
+collect_setup_garbage <- function(md, min_rows = 10000L) {
+  if (length(md$y) >= min_rows) invisible(gc(full = FALSE))
+}
+
 # The GLM fit of the fixed part (no random effects), or NULL if it fails. It gives starting
 # values and the separation check, for which max_rows evenly spaced rows suffice (a
-# separation of all rows is one of every subset); on big data the full fit's memory would
-# be the peak of the whole call. attr(, "rows") are the rows used.
-fixed_glm <- function(md, family, max_rows = 20000L) {
+# separation of all rows is one of every subset with the rows concerned; only a factor level
+# with fewer than about n / max_rows rows can be left out); on big data the full fit's
+# garbage would be the peak of the whole call. attr(, "rows") are the rows used.
+fixed_glm <- function(md, family, max_rows = 10000L) {
   n <- length(md$y)
   rows <- if (n > max_rows) unique(round(seq(1, n, length.out = max_rows))) else seq_len(n)
   y <- md$y[rows]
