@@ -331,7 +331,7 @@ collect_setup_garbage <- function(md, min_rows = 10000L) {
 # garbage would be the peak of the whole call. attr(, "rows") are the rows used.
 fixed_glm <- function(md, family, max_rows = 10000L) {
   n <- length(md$y)
-  rows <- if (n > max_rows) unique(round(seq(1, n, length.out = max_rows))) else seq_len(n)
+  rows <- spaced_rows(n, max_rows)
   y <- md$y[rows]
   yy <- if (family$family == "binomial") y / md$trials[rows] else y
   w <- if (family$family == "binomial") md$trials[rows] else rep(1, length(yy))
