@@ -4,10 +4,13 @@
 
 use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, DrawBuffer, Model, ModelSpec, TermSpec};
 use extendr_api::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::os::raw::{c_int, c_void};
 
 extern "C" {
+    fn REAL_RO(x: *mut c_void) -> *const f64;
+    fn INTEGER_RO(x: *mut c_void) -> *const i32;
     fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut c_void)>, data: *mut c_void) -> c_int;
     fn R_CheckUserInterrupt();
     fn R_FlushConsole();
@@ -21,6 +24,28 @@ unsafe extern "C" fn check_interrupt(_: *mut c_void) {
 /// R_ToplevelExec contains the jump and reports it as 0.
 fn user_interrupted() -> bool {
     unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
+}
+
+/// The values of a double vector, read in place. R's read-only pointer does not expand an
+/// ALTREP wrapper (which R makes when, for example, the row names of a shared matrix are
+/// dropped), where extendr's slices would copy it.
+fn real_ro(r: &Robj) -> Option<&[f64]> {
+    if r.rtype() != Rtype::Doubles {
+        return None;
+    }
+    let n = r.len();
+    // SAFETY: a double vector of length n, kept alive (and protected) by `r`
+    Some(if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(REAL_RO(r.get().cast()), n) } })
+}
+
+/// As `real_ro`, for an integer vector (or factor).
+fn integer_ro(r: &Robj) -> Option<&[i32]> {
+    if r.rtype() != Rtype::Integers {
+        return None;
+    }
+    let n = r.len();
+    // SAFETY: an integer vector of length n, kept alive (and protected) by `r`
+    Some(if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(INTEGER_RO(r.get().cast()), n) } })
 }
 
 type Fields = HashMap<&'static str, Robj>;
@@ -39,6 +64,17 @@ fn reals(f: &Fields, name: &str) -> Result<Vec<f64>> {
         .as_real_slice()
         .map(|s| s.to_vec())
         .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a double vector")))
+}
+
+/// A double vector in place (R's memory, no copy), or an integer vector as doubles.
+fn values<'a>(f: &'a Fields, name: &str) -> Result<Cow<'a, [f64]>> {
+    let r = field(f, name)?;
+    if let Some(s) = real_ro(r) {
+        return Ok(Cow::Borrowed(s));
+    }
+    integer_ro(r)
+        .map(|s| Cow::Owned(s.iter().map(|&v| f64::from(v)).collect()))
+        .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a numeric vector")))
 }
 
 fn real(f: &Fields, name: &str) -> Result<f64> {
@@ -70,21 +106,25 @@ fn columns(f: &Fields, name: &str) -> Result<Vec<Option<usize>>> {
     Ok(ints(f, name)?.iter().map(|&c| if c > 0 { Some((c - 1) as usize) } else { None }).collect())
 }
 
-fn term_spec(t: Robj) -> Result<TermSpec> {
-    let f = fields(t.as_list().ok_or_else(|| Error::Other("internal: a term must be a list".into()))?)?;
-    let group = ints(&f, "group")?;
+fn term_fields(t: Robj) -> Result<Fields> {
+    fields(t.as_list().ok_or_else(|| Error::Other("internal: a term must be a list".into()))?)
+}
+
+fn term_spec(f: &Fields) -> Result<TermSpec<'_>> {
+    let group = integer_ro(field(f, "group")?)
+        .ok_or_else(|| Error::Other("internal: field 'group' must be an integer vector".into()))?;
     if group.iter().any(|&g| g < 1) {
         return Err(Error::Other("internal: group codes must be positive".into()));
     }
     Ok(TermSpec {
-        n_groups: count(&f, "n_groups")?,
+        n_groups: count(f, "n_groups")?,
         group: group.iter().map(|&g| (g - 1) as usize).collect(),
-        z: reals(&f, "z")?,
-        mean_col: columns(&f, "mean_col")?,
-        shadow_col: columns(&f, "shadow_col")?,
-        cov_prior: match field(&f, "cov_type")?.as_str() {
-            Some("half_t") => CovPrior::HuangWand { nu: real(&f, "cov_df")?, sd_scale: reals(&f, "cov_scale")? },
-            Some("inv_wishart") => CovPrior::InvWishart { df: real(&f, "cov_df")?, scale: reals(&f, "cov_scale")? },
+        z: values(f, "z")?,
+        mean_col: columns(f, "mean_col")?,
+        shadow_col: columns(f, "shadow_col")?,
+        cov_prior: match field(f, "cov_type")?.as_str() {
+            Some("half_t") => CovPrior::HuangWand { nu: real(f, "cov_df")?, sd_scale: reals(f, "cov_scale")? },
+            Some("inv_wishart") => CovPrior::InvWishart { df: real(f, "cov_df")?, scale: reals(f, "cov_scale")? },
             _ => return Err(Error::Other("internal: unknown covariance prior".into())),
         },
     })
@@ -125,14 +165,16 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     if config.iter().any(|(name, _)| name == "debug_panic") {
         panic!("deliberate panic for testing");
     }
+    // the data are read in place: Model::new keeps its own sorted copy
     let s = fields(spec)?;
-    let terms = list_field(&s, "terms")?.values().map(term_spec).collect::<Result<Vec<_>>>()?;
+    let term_lists = list_field(&s, "terms")?.values().map(term_fields).collect::<Result<Vec<_>>>()?;
+    let terms = term_lists.iter().map(term_spec).collect::<Result<Vec<_>>>()?;
     let model_spec = ModelSpec {
         family: field(&s, "family")?.as_str().unwrap_or("").to_string(),
-        y: reals(&s, "y")?,
-        trials: reals(&s, "trials")?,
-        offset: reals(&s, "offset")?,
-        x: reals(&s, "x")?,
+        y: values(&s, "y")?,
+        trials: values(&s, "trials")?,
+        offset: values(&s, "offset")?,
+        x: values(&s, "x")?,
         p: count(&s, "p")?,
         terms,
         fixef_mean: reals(&s, "fixef_mean")?,
@@ -141,6 +183,9 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         sigma_scale: real(&s, "sigma_scale")?,
     };
     let model = Model::new(model_spec).map_err(Error::Other)?;
+    // the chains allocate in their threads' own arenas, which cannot reuse what Model::new
+    // freed here (its sort order and converted inputs): give that back first
+    release_memory();
 
     let c = fields(config)?;
     let cfg = ChainConfig {
@@ -205,7 +250,66 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     .into())
 }
 
+/// Gives the memory that R and the sampler have freed back to the system (glibc keeps
+/// freed blocks below its mmap threshold for reuse, so resident memory would stay at its
+/// peak). Returns whether anything was released; a no-op on other C libraries.
+/// @keywords internal
+#[extendr]
+fn bglmm_release_memory() -> bool {
+    release_memory()
+}
+
+fn release_memory() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> c_int;
+        }
+        unsafe { malloc_trim(0) != 0 }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    {
+        false
+    }
+}
+
+fn doubles<'a>(x: &'a Robj, what: &str) -> Result<&'a [f64]> {
+    real_ro(x).ok_or_else(|| Error::Other(format!("internal: {what} must be a double matrix")))
+}
+
+/// Standard deviation of each column of a double matrix with `nrow` rows, read in place.
+/// @keywords internal
+#[extendr]
+fn bglmm_column_sd(m: Robj, nrow: i32) -> Robj {
+    let n = usize::try_from(nrow).unwrap_or(0);
+    match doubles(&m, "m") {
+        Ok(v) if n > 0 && v.len() % n == 0 => bglmm_sampler::linalg::column_sd(v, n).into_iter().collect_robj(),
+        _ => list!(error = "internal: column_sd needs a double matrix").into(),
+    }
+}
+
+/// Whether column `j` of `x` and column `k` of `z` (1-based; both with `nrow` rows) are
+/// equal to rounding (1e-10 relative), compared in place.
+/// @keywords internal
+#[extendr]
+fn bglmm_same_column(x: Robj, j: i32, z: Robj, k: i32, nrow: i32) -> bool {
+    let n = usize::try_from(nrow).unwrap_or(0);
+    match (column(&x, j, n), column(&z, k, n)) {
+        (Some(a), Some(b)) => bglmm_sampler::linalg::columns_equal(a, b, 1e-10),
+        _ => false,
+    }
+}
+
+/// Column `c` (1-based) of a double matrix with `n` rows, in place.
+fn column(m: &Robj, c: i32, n: usize) -> Option<&[f64]> {
+    let c = usize::try_from(c).ok()?.checked_sub(1)?;
+    real_ro(m)?.get(c * n..(c + 1) * n)
+}
+
 extendr_module! {
     mod bglmm;
     fn bglmm_sample;
+    fn bglmm_release_memory;
+    fn bglmm_column_sd;
+    fn bglmm_same_column;
 }

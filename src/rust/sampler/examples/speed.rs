@@ -37,7 +37,7 @@ fn main() {
     );
 }
 
-fn poisson() -> ModelSpec {
+fn poisson() -> ModelSpec<'static> {
     let (m, n) = (1000, 100_000);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let z = Normal::new(0.0, 1.0).unwrap();
@@ -59,15 +59,15 @@ fn poisson() -> ModelSpec {
     xm.extend_from_slice(&x);
     ModelSpec {
         family: "poisson".into(),
-        y,
-        trials: vec![],
-        offset: vec![0.0; n],
-        x: xm.clone(),
+        y: y.into(),
+        trials: vec![].into(),
+        offset: vec![0.0; n].into(),
+        x: xm.clone().into(),
         p: 2,
         terms: vec![TermSpec {
             n_groups: m,
             group,
-            z: xm,
+            z: xm.into(),
             mean_col: vec![Some(0), Some(1)],
             shadow_col: vec![],
             cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5, 2.5] },
@@ -79,7 +79,7 @@ fn poisson() -> ModelSpec {
     }
 }
 
-fn bernoulli() -> ModelSpec {
+fn bernoulli() -> ModelSpec<'static> {
     let (m1, m2, n) = (500, 100, 50_000);
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let z = Normal::new(0.0, 1.0).unwrap();
@@ -98,10 +98,10 @@ fn bernoulli() -> ModelSpec {
     xm.extend_from_slice(&x);
     ModelSpec {
         family: "binomial".into(),
-        y,
-        trials: vec![1.0; n],
-        offset: vec![0.0; n],
-        x: xm,
+        y: y.into(),
+        trials: vec![1.0; n].into(),
+        offset: vec![0.0; n].into(),
+        x: xm.into(),
         p: 2,
         terms: vec![intercept_term(m1, g1, Some(0), None), intercept_term(m2, g2, None, Some(0))],
         fixef_mean: vec![0.0, 0.0],
@@ -113,7 +113,7 @@ fn bernoulli() -> ModelSpec {
 
 /// Like lme4's cbpp with `(1 | herd) + (1 | obs)`: 56 rows of binomial counts, 15 herds,
 /// four fixed effects (intercept and a three-column factor).
-fn small() -> ModelSpec {
+fn small() -> ModelSpec<'static> {
     let (m, n) = (15, 56);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let z = Normal::new(0.0, 1.0).unwrap();
@@ -134,10 +134,10 @@ fn small() -> ModelSpec {
     }
     ModelSpec {
         family: "binomial".into(),
-        y,
-        trials,
-        offset: vec![0.0; n],
-        x,
+        y: y.into(),
+        trials: trials.into(),
+        offset: vec![0.0; n].into(),
+        x: x.into(),
         p: 4,
         terms: vec![intercept_term(m, herd, Some(0), None), intercept_term(n, (0..n).collect(), None, Some(0))],
         fixef_mean: vec![0.0; 4],
@@ -149,10 +149,10 @@ fn small() -> ModelSpec {
 
 /// A random intercept over `m` groups, centred on fixed effect `mean_col` or a shadow of
 /// `shadow_col`.
-fn intercept_term(m: usize, group: Vec<usize>, mean_col: Option<usize>, shadow_col: Option<usize>) -> TermSpec {
+fn intercept_term(m: usize, group: Vec<usize>, mean_col: Option<usize>, shadow_col: Option<usize>) -> TermSpec<'static> {
     TermSpec {
         n_groups: m,
-        z: vec![1.0; group.len()],
+        z: vec![1.0; group.len()].into(),
         group,
         mean_col: vec![mean_col],
         shadow_col: vec![shadow_col],

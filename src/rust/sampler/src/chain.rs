@@ -303,7 +303,11 @@ impl<'a> Chain<'a> {
         let m = self.model;
         let n = m.n;
         let eta = &mut self.rows.eta;
-        eta.copy_from_slice(&m.offset);
+        if m.offset.is_empty() {
+            eta.fill(0.0);
+        } else {
+            eta.copy_from_slice(&m.offset);
+        }
         for (a, &c) in self.alpha.iter().zip(&m.alpha_cols) {
             for i in 0..n {
                 eta[i] += a * m.x[c * n + i];
@@ -325,7 +329,7 @@ impl<'a> Chain<'a> {
     fn refresh_cache(&mut self) {
         let m = self.model;
         let y = self.y_sim.as_deref().unwrap_or(&m.y);
-        self.rows.refresh(m.family.as_ref(), y, &m.trials);
+        self.rows.refresh(m.family.as_ref(), y, m.trials());
     }
 
     /// All fixed effects as one block with design X (the non-centred view).
@@ -373,12 +377,12 @@ impl<'a> Chain<'a> {
             let qq = t.q * t.q;
             for j in 0..t.m {
                 let g = group(t, j);
-                steps::group_curvature(fam, &m.trials, &self.rows.eta, g, &mut s.curv[j * qq..(j + 1) * qq]);
+                steps::group_curvature(fam, m.trials(), &self.rows.eta, g, &mut s.curv[j * qq..(j + 1) * qq]);
             }
         }
         if m.p > 0 {
             let a = self.fixef_block();
-            if !steps::block_curvature(fam, a, &m.trials, &self.rows.eta, &mut self.fix_chol) {
+            if !steps::block_curvature(fam, a, m.trials(), &self.rows.eta, &mut self.fix_chol) {
                 let p = m.p;
                 self.fix_chol.iter_mut().for_each(|v| *v = 0.0);
                 for c in 0..p {
@@ -402,7 +406,7 @@ impl<'a> Chain<'a> {
         let m = self.model;
         let y_sim = self.y_sim.take();
         let y: &[f64] = y_sim.as_deref().unwrap_or(&m.y);
-        let resp = Response { y, trials: &m.trials };
+        let resp = Response { y, trials: m.trials() };
         self.n_sweeps += 1;
         let aux = self.n_sweeps % self.aux_every == 0;
         // Fixed effects jointly, non-centred: interweaves with the centred theta step below,
@@ -851,7 +855,7 @@ impl Chain<'_> {
                     "poisson" => Poisson::new(e.exp().max(1e-300)).map_or(0.0, |d| d.sample(&mut self.rng)),
                     _ => {
                         let p = 1.0 / (1.0 + (-e).exp());
-                        Binomial::new(m.trials[i] as u64, p).map_or(0.0, |d| d.sample(&mut self.rng) as f64)
+                        Binomial::new(m.trials()[i] as u64, p).map_or(0.0, |d| d.sample(&mut self.rng) as f64)
                     }
                 }
             })
@@ -981,14 +985,14 @@ mod tests {
         Model::new(ModelSpec {
             family: "poisson".into(),
             y,
-            trials: vec![],
-            offset: vec![0.0; n],
-            x: vec![1.0; n],
+            trials: vec![].into(),
+            offset: vec![0.0; n].into(),
+            x: vec![1.0; n].into(),
             p: 1,
             terms: vec![TermSpec {
                 n_groups: m,
                 group: (0..n).map(|i| i / k).collect(),
-                z: vec![1.0; n],
+                z: vec![1.0; n].into(),
                 mean_col: vec![Some(0)],
                 shadow_col: vec![],
                 cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![1.0] },

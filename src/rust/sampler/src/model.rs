@@ -7,16 +7,18 @@
 //! not centred in any term form alpha (block step).
 
 use crate::family::{family_by_name, Family};
+use std::borrow::Cow;
 
-/// One random-effects term `(z | g)` as given by the caller.
+/// One random-effects term `(z | g)` as given by the caller. The design may be borrowed
+/// (from R's memory): the sampler keeps its own copy in sorted row order.
 #[derive(Clone, Debug)]
-pub struct TermSpec {
+pub struct TermSpec<'a> {
     /// Number of groups (levels of g).
     pub n_groups: usize,
     /// 0-based group of every row.
     pub group: Vec<usize>,
     /// Random-effects design, n x q, column-major.
-    pub z: Vec<f64>,
+    pub z: Cow<'a, [f64]>,
     /// For each of the q columns, the fixed-effect column that is its mean, if any.
     pub mean_col: Vec<Option<usize>>,
     /// For each of the q columns that is not centred, a fixed-effect column equal to it that
@@ -38,18 +40,20 @@ pub enum CovPrior {
     HuangWand { nu: f64, sd_scale: Vec<f64> },
 }
 
-/// Everything the sampler needs about data and priors.
+/// Everything the sampler needs about data and priors. The data may be borrowed (the R
+/// glue passes R's vectors without copying them); `Model::new` copies them once, sorted.
 #[derive(Clone, Debug)]
-pub struct ModelSpec {
+pub struct ModelSpec<'a> {
     pub family: String,
-    pub y: Vec<f64>,
+    pub y: Cow<'a, [f64]>,
     /// Binomial trials per row (empty for other families).
-    pub trials: Vec<f64>,
-    pub offset: Vec<f64>,
+    pub trials: Cow<'a, [f64]>,
+    /// Offset per row; empty means none (zero).
+    pub offset: Cow<'a, [f64]>,
     /// Fixed-effects design, n x p, column-major.
-    pub x: Vec<f64>,
+    pub x: Cow<'a, [f64]>,
     pub p: usize,
-    pub terms: Vec<TermSpec>,
+    pub terms: Vec<TermSpec<'a>>,
     /// Normal prior on each fixed effect.
     pub fixef_mean: Vec<f64>,
     pub fixef_sd: Vec<f64>,
@@ -180,7 +184,9 @@ pub struct Model {
     pub n: usize,
     pub p: usize,
     pub y: Vec<f64>,
-    pub trials: Vec<f64>,
+    /// Binomial trials; empty for the other families (see `trials()`).
+    trials: Vec<f64>,
+    /// Offset; empty when it is zero on every row.
     pub offset: Vec<f64>,
     /// Fixed-effects design in sorted row order, n x p column-major, and X'X.
     pub x: Vec<f64>,
@@ -212,7 +218,7 @@ fn all_finite(v: &[f64]) -> bool {
 
 impl Model {
     /// Checks `spec` and builds the sweep layout. Errors name the problem.
-    pub fn new(spec: ModelSpec) -> Result<Model, String> {
+    pub fn new(spec: ModelSpec<'_>) -> Result<Model, String> {
         let family = family_by_name(&spec.family)?;
         let n = spec.y.len();
         let p = spec.p;
@@ -222,8 +228,8 @@ impl Model {
         if spec.x.len() != n * p {
             return Err(format!("the fixed-effects design has {} values, expected {} x {}", spec.x.len(), n, p));
         }
-        if spec.offset.len() != n {
-            return Err("the offset must have one value per row".into());
+        if !(spec.offset.is_empty() || spec.offset.len() == n) {
+            return Err("the offset must have one value per row, or none".into());
         }
         if !all_finite(&spec.y) || !all_finite(&spec.x) || !all_finite(&spec.offset) {
             return Err("response, predictors and offset must be finite (no NA, NaN or Inf)".into());
@@ -238,7 +244,7 @@ impl Model {
                 if spec.trials.len() != n {
                     return Err("binomial trials must have one value per row".into());
                 }
-                for (&s, &t) in spec.y.iter().zip(&spec.trials) {
+                for (&s, &t) in spec.y.iter().zip(spec.trials.iter()) {
                     if !(s >= 0.0 && t >= s && s.fract() == 0.0 && t.fract() == 0.0) || !t.is_finite() {
                         return Err("a binomial response must be whole successes between 0 and the number of trials".into());
                     }
@@ -265,8 +271,8 @@ impl Model {
         }
         let perm = |v: &[f64]| -> Vec<f64> { order.iter().map(|&i| v[i]).collect() };
         let y = perm(&spec.y);
-        let trials = if spec.trials.len() == n { perm(&spec.trials) } else { vec![1.0; n] };
-        let offset = perm(&spec.offset);
+        let trials = if family.name() == "binomial" { perm(&spec.trials) } else { Vec::new() };
+        let offset = if spec.offset.iter().any(|&o| o != 0.0) { perm(&spec.offset) } else { Vec::new() };
 
         let mut centred = vec![false; p];
         let mut terms = Vec::with_capacity(spec.terms.len());
@@ -312,11 +318,8 @@ impl Model {
             }
             // Group rows in sorted-row order; z row-major in that order.
             let mut counts = vec![0usize; m + 1];
-            let mut gs = Vec::with_capacity(n);
-            for &i in &order {
-                let g = t.group[i];
+            for &g in t.group.iter() {
                 counts[g + 1] += 1;
-                gs.push(g);
             }
             for j in 0..m {
                 counts[j + 1] += counts[j];
@@ -326,7 +329,7 @@ impl Model {
             let mut rows = vec![0usize; n];
             let mut z = vec![0.0; n * q];
             for (new_i, &old_i) in order.iter().enumerate() {
-                let g = gs[new_i];
+                let g = t.group[old_i];
                 let pos = fill[g];
                 fill[g] += 1;
                 rows[pos] = new_i;
@@ -415,6 +418,17 @@ impl Model {
             sigma_df: spec.sigma_df,
             sigma_scale: spec.sigma_scale,
         })
+    }
+
+    /// Binomial trials per row. Families without trials ignore them: they get the response
+    /// instead, so that no vector of ones is kept for them.
+    #[inline]
+    pub fn trials(&self) -> &[f64] {
+        if self.trials.is_empty() {
+            &self.y
+        } else {
+            &self.trials
+        }
     }
 
     /// Number of values in one kept draw: fixed effects, group coefficients (as deviations

@@ -955,12 +955,12 @@ mod tests {
         use crate::model::{Model, ModelSpec, TermSpec};
         let model = Model::new(ModelSpec {
             family: family.into(),
-            y: vec![1.0],
-            trials: vec![],
-            offset: vec![0.0],
-            x: vec![],
+            y: vec![1.0].into(),
+            trials: vec![].into(),
+            offset: vec![0.0].into(),
+            x: vec![].into(),
             p: 0,
-            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0; q], mean_col: vec![None; q], shadow_col: vec![], cov_prior }],
+            terms: vec![TermSpec { n_groups: m + 1, group: vec![m], z: vec![0.0; q].into(), mean_col: vec![None; q], shadow_col: vec![], cov_prior }],
             fixef_mean: vec![],
             fixef_sd: vec![],
             sigma_df: 1.0,
@@ -968,7 +968,7 @@ mod tests {
         })
         .unwrap();
         let (mut st, prop) = (RowState::new(1, true), RowState::new(1, true));
-        st.refresh(&Poisson, &model.y, &model.trials);
+        st.refresh(&Poisson, &model.y, model.trials());
         (model, st, prop)
     }
 
@@ -1231,7 +1231,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         let (mut sigma, mut prec) = ([1.0f64], [1.0f64]);
         let mut beta = vec![0.0; m + 1];
-        let resp = Response { y: &model.y, trials: &model.trials };
+        let resp = Response { y: &model.y, trials: model.trials() };
         let mut draws = Vec::new();
         for it in 0..400_000 {
             for b in beta.iter_mut().take(m) {
@@ -1262,14 +1262,14 @@ mod tests {
         let cov = || CovPrior::InvWishart { df, scale: vec![s0] };
         let model = Model::new(ModelSpec {
             family: "poisson".into(),
-            y: vec![0.0; n],
-            trials: vec![],
-            offset: vec![0.0; n],
-            x: vec![],
+            y: vec![0.0; n].into(),
+            trials: vec![].into(),
+            offset: vec![0.0; n].into(),
+            x: vec![].into(),
             p: 0,
             terms: vec![
-                TermSpec { n_groups: n, group: (0..n).collect(), z: vec![1.0; n], mean_col: vec![None], shadow_col: vec![], cov_prior: cov() },
-                TermSpec { n_groups: mo, group: (0..n).map(|i| i / per).collect(), z: vec![1.0; n], mean_col: vec![None], shadow_col: vec![], cov_prior: cov() },
+                TermSpec { n_groups: n, group: (0..n).collect(), z: vec![1.0; n].into(), mean_col: vec![None], shadow_col: vec![], cov_prior: cov() },
+                TermSpec { n_groups: mo, group: (0..n).map(|i| i / per).collect(), z: vec![1.0; n].into(), mean_col: vec![None], shadow_col: vec![], cov_prior: cov() },
             ],
             fixef_mean: vec![],
             fixef_sd: vec![],
@@ -1313,7 +1313,7 @@ mod tests {
         let mut s0 = [2.0 * nu / a[0]];
         let mut beta = vec![0.0; m + 1];
         let (mut eta, mut dz) = ([0.0], [0.0]);
-        let resp = Response { y: &model.y, trials: &model.trials };
+        let resp = Response { y: &model.y, trials: model.trials() };
         let n = 400_000;
         let mut below = 0usize;
         for _ in 0..n {
@@ -1369,7 +1369,7 @@ mod tests {
             let mut s0 = if gibbs { [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]] } else { s_iw };
             let mut beta = vec![0.0; 2 * (m + 1)];
             let (mut eta, mut dz) = ([0.0], [0.0]);
-            let resp = Response { y: &model.y, trials: &model.trials };
+            let resp = Response { y: &model.y, trials: model.trials() };
             let n = 300_000;
             let (mut mean, mut rho2, mut below) = ([0.0; 4], 0.0, [0usize; 2]);
             for it in 0..n {

@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Normal, Poisson};
 
 /// y_ij ~ family(theta0 + theta1 x_ij + b_j0 + b_j1 x_ij), (b_j0, b_j1) ~ N(0, Sigma),
 /// with m groups of k rows; rows are shuffled so that the sampler must sort them.
-fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho: f64, sigma: f64, seed: u64) -> ModelSpec {
+fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho: f64, sigma: f64, seed: u64) -> ModelSpec<'static> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = m * k;
     let z = Normal::new(0.0, 1.0).unwrap();
@@ -38,15 +38,15 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
     xmat.extend_from_slice(&x1);
     ModelSpec {
         family: family.into(),
-        trials: if family == "binomial" { vec![1.0; n] } else { vec![] },
-        y,
-        offset: vec![0.0; n],
-        x: xmat.clone(),
+        trials: if family == "binomial" { vec![1.0; n] } else { vec![] }.into(),
+        y: y.into(),
+        offset: vec![0.0; n].into(),
+        x: xmat.clone().into(),
         p: 2,
         terms: vec![TermSpec {
             n_groups: m,
             group,
-            z: xmat,
+            z: xmat.into(),
             mean_col: vec![Some(0), Some(1)],
             shadow_col: vec![],
             cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.0, 2.0] },
@@ -144,7 +144,7 @@ fn parallel_group_updates_do_not_change_the_draws() {
     spec.terms.push(TermSpec {
         n_groups: 7,
         group: (0..n).map(|i| (i * 5) % 7).collect(),
-        z: vec![1.0; n],
+        z: vec![1.0; n].into(),
         mean_col: vec![None],
         shadow_col: vec![],
         cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![1.0] },
@@ -182,14 +182,14 @@ fn a_finished_run_returns_without_waiting_for_the_next_poll() {
 #[test]
 fn bad_specs_are_errors_not_panics() {
     let mut s = simulate("poisson", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 0.0, 3);
-    s.y[0] = -1.0;
+    s.y.to_mut()[0] = -1.0;
     assert!(Model::new(s).err().unwrap().contains("non-negative"));
     let mut s = simulate("gaussian", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 1.0, 3);
     s.terms[0].cov_prior = CovPrior::InvWishart { df: 4.0, scale: vec![1.0, 2.0, 2.0, 1.0] };
     assert!(Model::new(s).err().unwrap().contains("positive definite"));
     let mut s = simulate("binomial", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 0.0, 3);
-    s.trials[0] = 0.0;
-    s.y[0] = 1.0;
+    s.trials.to_mut()[0] = 0.0;
+    s.y.to_mut()[0] = 1.0;
     assert!(Model::new(s).is_err());
     let s = simulate("gaussian", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 1.0, 3);
     let model = Model::new(s).unwrap();

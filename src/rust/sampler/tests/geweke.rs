@@ -24,15 +24,15 @@ fn model(family: &str, a: [f64; 2]) -> Model {
     design.extend_from_slice(&x);
     Model::new(ModelSpec {
         family: family.into(),
-        y: vec![0.0; n],
-        trials: if family == "binomial" { vec![4.0; n] } else { vec![] },
-        offset: vec![0.0; n],
-        x: design.clone(),
+        y: vec![0.0; n].into(),
+        trials: if family == "binomial" { vec![4.0; n] } else { vec![] }.into(),
+        offset: vec![0.0; n].into(),
+        x: design.clone().into(),
         p: 2,
         terms: vec![TermSpec {
             n_groups: M,
             group: (0..n).map(|i| i / K).collect(),
-            z: design,
+            z: design.into(),
             mean_col: vec![Some(0), Some(1)],
             shadow_col: vec![],
             cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: a.to_vec() },
@@ -121,14 +121,14 @@ fn crossed_poisson(seed: u64) {
     let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
-        y: vec![0.0; n],
-        trials: vec![],
-        offset: vec![0.0; n],
-        x: ones.clone(),
+        y: vec![0.0; n].into(),
+        trials: vec![].into(),
+        offset: vec![0.0; n].into(),
+        x: ones.clone().into(),
         p: 1,
         terms: vec![
-            TermSpec { n_groups: m1, group: (0..n).map(|i| i % m1).collect(), z: ones.clone(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() },
-            TermSpec { n_groups: m2, group: (0..n).map(|i| i / m1).collect(), z: ones, mean_col: vec![None], shadow_col: vec![Some(0)], cov_prior: cov() },
+            TermSpec { n_groups: m1, group: (0..n).map(|i| i % m1).collect(), z: ones.clone().into(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() },
+            TermSpec { n_groups: m2, group: (0..n).map(|i| i / m1).collect(), z: ones.into(), mean_col: vec![None], shadow_col: vec![Some(0)], cov_prior: cov() },
         ],
         fixef_mean: vec![0.5],
         fixef_sd: vec![0.4],
@@ -170,19 +170,19 @@ fn group_level_poisson(seed: u64, crossed: bool) {
     x.extend_from_slice(&w);
     let (df, mean_sigma) = (10.0, 0.3);
     let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
-    let by_w = |mean_col, shadow_col| TermSpec { n_groups: m, group: (0..n).map(|i| i / k).collect(), z: vec![1.0; n], mean_col, shadow_col, cov_prior: cov() };
+    let by_w = |mean_col, shadow_col| TermSpec { n_groups: m, group: (0..n).map(|i| i / k).collect(), z: vec![1.0; n].into(), mean_col, shadow_col, cov_prior: cov() };
     let terms = if crossed {
-        let across = TermSpec { n_groups: k, group: (0..n).map(|i| i % k).collect(), z: vec![1.0; n], mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() };
+        let across = TermSpec { n_groups: k, group: (0..n).map(|i| i % k).collect(), z: vec![1.0; n].into(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() };
         vec![across, by_w(vec![None], vec![Some(0)])]
     } else {
         vec![by_w(vec![Some(0)], vec![])]
     };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
-        y: vec![0.0; n],
-        trials: vec![],
-        offset: vec![0.0; n],
-        x,
+        y: vec![0.0; n].into(),
+        trials: vec![].into(),
+        offset: vec![0.0; n].into(),
+        x: x.into(),
         p: 2,
         terms,
         fixef_mean: vec![0.5, -0.3],
@@ -243,14 +243,14 @@ fn nested(seed: u64, hw: bool) {
     };
     let model = Model::new(ModelSpec {
         family: family.into(),
-        y: vec![0.0; n],
-        trials: vec![],
-        offset: vec![0.0; n],
-        x: ones.clone(),
+        y: vec![0.0; n].into(),
+        trials: vec![].into(),
+        offset: vec![0.0; n].into(),
+        x: ones.clone().into(),
         p: 1,
         terms: vec![
-            TermSpec { n_groups: mi, group: (0..n).map(|i| i / k).collect(), z: ones.clone(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() },
-            TermSpec { n_groups: mo, group: (0..n).map(|i| i / (k * per)).collect(), z: ones, mean_col: vec![None], shadow_col: vec![Some(0)], cov_prior: cov() },
+            TermSpec { n_groups: mi, group: (0..n).map(|i| i / k).collect(), z: ones.clone().into(), mean_col: vec![Some(0)], shadow_col: vec![], cov_prior: cov() },
+            TermSpec { n_groups: mo, group: (0..n).map(|i| i / (k * per)).collect(), z: ones.into(), mean_col: vec![None], shadow_col: vec![Some(0)], cov_prior: cov() },
         ],
         fixef_mean: vec![0.5],
         fixef_sd: vec![0.4],
