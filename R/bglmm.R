@@ -123,12 +123,12 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   save_ranef <- check_flag(save_ranef, "save_ranef")
 
   md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame())
+  collect_setup_garbage(md)
   pr <- resolve_prior(prior, md, family)
   sweeps <- if (is.null(sweeps)) default_sweeps(md) else check_count(sweeps, "sweeps", min = 1)
   n_kept <- ceiling((iter - warmup) / thin)
   par_names <- parameter_names(md, family, save_ranef)
   check_size(n_kept * chains, length(par_names))
-  collect_setup_garbage(md)
   glm0 <- fixed_glm(md, family)
   init <- initial_values(md, family, pr, glm0)
   unbounded <- unbounded_fixef(glm0, md, family)
@@ -317,21 +317,27 @@ require_ranef_draws <- function(object) {
   invisible(object)
 }
 
-# On big data, a minor collection (a few ms) before the starting GLM and before sampling
-# frees the set-up's temporaries, so that the GLM's and the sampler's buffers reuse their
-# memory instead of adding to the peak (R collects at times of its own choosing otherwise).
+# On big data, a minor collection (a few ms) after building the design and before sampling
+# frees the set-up's temporaries (R collects at times of its own choosing otherwise), and
+# the C library then gives the freed memory back to the system instead of keeping it for
+# reuse: the GLM's and the sampler's buffers do not add to what the set-up left resident.
 collect_setup_garbage <- function(md, min_rows = 10000L) {
-  if (length(md$y) >= min_rows) invisible(gc(full = FALSE))
+  if (length(md$y) >= min_rows) {
+    gc(full = FALSE)
+    bglmm_release_memory()
+  }
+  invisible()
 }
 
 # The GLM fit of the fixed part (no random effects), or NULL if it fails. It gives starting
-# values and the separation check, for which max_rows evenly spaced rows suffice (a
-# separation of all rows is one of every subset with the rows concerned; only a factor level
-# with fewer than about n / max_rows rows can be left out); on big data the full fit's
-# garbage would be the peak of the whole call. attr(, "rows") are the rows used.
-fixed_glm <- function(md, family, max_rows = 10000L) {
+# values and the separation check, for which a subset of rows suffices: a separation of all
+# rows is one of every subset that has rows of each column. The subset is max_rows evenly
+# spaced rows plus, for a column that is zero on all of them (a rare factor level), its first
+# nonzero rows. On big data the GLM's garbage (about 2 KB per row) would otherwise be the
+# peak of the whole call. attr(, "rows") are the rows used.
+fixed_glm <- function(md, family, max_rows = 2000L) {
   n <- length(md$y)
-  rows <- spaced_rows(n, max_rows)
+  rows <- glm_rows(md$X, max_rows)
   y <- md$y[rows]
   yy <- if (family$family == "binomial") y / md$trials[rows] else y
   w <- if (family$family == "binomial") md$trials[rows] else rep(1, length(yy))
@@ -340,6 +346,16 @@ fixed_glm <- function(md, family, max_rows = 10000L) {
                 error = function(e) NULL)
   if (!is.null(g)) attr(g, "rows") <- rows
   g
+}
+
+# Rows for the starting GLM (see fixed_glm): evenly spaced, plus up to `per_column` rows of
+# each column that is zero on all of those.
+glm_rows <- function(X, max_rows, per_column = 20L) {
+  rows <- spaced_rows(nrow(X), max_rows)
+  if (length(rows) == nrow(X) || ncol(X) == 0L) return(rows)
+  missing <- which(colSums(X[rows, , drop = FALSE] != 0) == 0)
+  extra <- lapply(missing, function(j) utils::head(which(X[, j] != 0), per_column))
+  sort(unique(c(rows, unlist(extra))))
 }
 
 # Starting values: the GLM fit g of the fixed part, kept only if sensible; chains are

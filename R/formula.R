@@ -26,11 +26,13 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
   # model.matrix matches variables of a model frame by name, so poly() etc. are not re-evaluated
   fixed_terms <- stats::terms(fixed)
   X <- stats::model.matrix(fixed_terms, frame, contrasts.arg = contrasts)
-  # model.matrix names rows after the frame's: 100,000 strings (6 MB) that nothing uses
-  rownames(X) <- NULL
+  # model.matrix names rows after the frame's: 100,000 strings (6 MB) that nothing uses.
+  # dimnames<- changes X in place here; in a function (or through rownames<-) X would be
+  # shared, and R would make an ALTREP wrapper that the sampler's read then copies.
+  dimnames(X) <- list(NULL, colnames(X))
   check_design(X, "fixed-effects")
   check_rank(X)
-  response <- bglmm_response(stats::model.response(frame), family)
+  response <- bglmm_response(frame_response(frame), family)
   offset <- stats::model.offset(frame)
   if (is.null(offset)) offset <- rep(0, nrow(frame))
   if (!all_finite(offset)) stop("The offset must be finite.", call. = FALSE)
@@ -42,6 +44,14 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
   )
 }
 
+# The response of a model frame, as model.response() gives it but without its names (which
+# make it a copy of the data's column).
+frame_response <- function(frame) {
+  y <- frame[[1L]]
+  if (is.matrix(y) && ncol(y) == 1L) y <- drop(y)
+  y
+}
+
 # model.frame over every variable of the formula, bars included.
 model_frame <- function(formula, data, na.action, env) {
   mf_formula <- lme4::subbars(formula)
@@ -49,7 +59,7 @@ model_frame <- function(formula, data, na.action, env) {
   if (is.null(data)) data <- environment(formula)
   frame <- tryCatch(
     stats::model.frame(mf_formula, data = data, na.action = skip_if_complete(na.action),
-                       drop.unused.levels = TRUE),
+                       drop.unused.levels = may_leave_unused_levels(mf_formula, data)),
     error = function(e) {
       stop("Could not evaluate the formula's variables: ", conditionMessage(e),
            ". Check that every variable is a column of 'data'.", call. = FALSE)
@@ -60,6 +70,18 @@ model_frame <- function(formula, data, na.action, env) {
     message(sprintf("Removed %d row%s with missing values (na.action).", n_na, if (n_na == 1L) "" else "s"))
   }
   frame
+}
+
+# Whether model.frame() must drop unused factor levels: unless every variable of the formula
+# is a column of the data without missing values and no factor column has an unused level.
+# Dropping them copies every factor (several times) even when nothing is dropped.
+may_leave_unused_levels <- function(formula, data) {
+  if (!is.data.frame(data)) return(TRUE)
+  vars <- all.vars(formula)
+  if (!all(vars %in% names(data))) return(TRUE)
+  !all(vapply(data[vars], function(v) {
+    !anyNA(v) && (!is.factor(v) || all(tabulate(v, nlevels(v)) > 0L))
+  }, TRUE))
 }
 
 # na.omit and na.exclude copy every column even when no row has a missing value (and check
@@ -137,10 +159,13 @@ bglmm_response <- function(y, family) {
     stop(sprintf("The response must be a numeric vector for the %s family.", fam), call. = FALSE)
   }
   if (!all_finite(y)) stop("The response has non-finite values (Inf or NaN).", call. = FALSE)
-  if (fam == "poisson" && (any(y < 0) || any(y != round(y)))) {
+  # integer counts are whole: only their sign needs checking (without a copy of the data)
+  if (fam == "poisson" && (min(y) < 0 || (!is.integer(y) && any(y != round(y))))) {
     stop("A poisson response must be non-negative whole numbers (counts).", call. = FALSE)
   }
-  list(y = as.numeric(y), trials = trials)
+  # integer counts are kept as they are (the sampler reads them as doubles): a double copy
+  # would stay in memory for the whole fit
+  list(y = if (is.integer(y)) unname(y) else as.numeric(y), trials = trials)
 }
 
 # One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the
@@ -173,7 +198,7 @@ random_terms <- function(bars, frame, X, env = parent.frame()) {
     mean_col <- shadow_col <- integer(q)
     for (k in seq_len(q)) {
       j <- match(cn[k], colnames(X))
-      if (!is.na(j) && same_column(X[, j], Z[, k])) {
+      if (!is.na(j) && same_column(X, j, Z, k)) {
         if (centred[j]) {
           shadow_col[k] <- j
         } else {
@@ -195,10 +220,11 @@ random_terms <- function(bars, frame, X, env = parent.frame()) {
   out
 }
 
-# Whether a random-effects column equals a fixed-effects column (to rounding). Usually they
-# are identical, which is checked without the temporary vectors of the difference.
-same_column <- function(x, z) {
-  identical(x, z) || max(abs(x - z)) <= 1e-10 * max(1, abs(x))
+# Whether column k of the random-effects design Z equals column j of the fixed-effects design
+# X (to rounding), compared in place by Rust (extracting the columns would copy them).
+same_column <- function(X, j, Z, k) {
+  if (!is.double(X) || !is.double(Z)) return(isTRUE(all.equal(as.numeric(X[, j]), as.numeric(Z[, k]), tolerance = 1e-10)))
+  bglmm_same_column(X, j, Z, k, nrow(X))
 }
 
 # Name of a bar's grouping factor, as lme4 names it ("g", "b:a").
@@ -207,8 +233,9 @@ bar_group_name <- function(bar) paste(deparse(bar[[3L]]), collapse = " ")
 # Design of a bar's left side (1, x, 0 + x, poly(x, 2), ...) on a model frame.
 bar_z <- function(bar, frame) {
   Z <- stats::model.matrix(eval(substitute(~foo, list(foo = bar[[2L]]))), frame)
+  # in place, as for X in bglmm_model_data()
+  dimnames(Z) <- list(NULL, colnames(Z))
   attr(Z, "assign") <- attr(Z, "contrasts") <- NULL
-  rownames(Z) <- NULL
   Z
 }
 

@@ -262,5 +262,9 @@ print.bglmm_prior_summary <- function(x, digits = attr(x, "digits") %||% 3, ...)
 
 # Standard deviation of each column of a matrix (apply() would first copy the whole matrix).
 column_sd <- function(M) {
-  stats::setNames(vapply(seq_len(ncol(M)), function(j) stats::sd(M[, j]), 0), colnames(M))
+  # in Rust, which reads the matrix in place: sd() of each column would copy it
+  if (!is.double(M) || nrow(M) == 0L || ncol(M) == 0L) {
+    return(stats::setNames(vapply(seq_len(ncol(M)), function(j) stats::sd(M[, j]), 0), colnames(M)))
+  }
+  stats::setNames(bglmm_column_sd(M, nrow(M)), colnames(M))
 }

@@ -117,3 +117,22 @@ test_that("on big data the starting GLM uses evenly spaced rows and still finds 
   expect_true(all(abs(init$fixef[1:3] - full$coefficients[1:3]) < 4 * se_full * sqrt(n / 500)))
   expect_true(all(abs(2 * init$jitter[1:3] / se_full - 1) < 0.3))
 })
+
+test_that("the starting GLM's rows include a rare factor level, whose separation is found", {
+  set.seed(12)
+  n <- 5000
+  d <- data.frame(x = rnorm(n), f = factor(rep("a", n), levels = c("a", "r")))
+  # 12 rows of level r, none of them among 500 evenly spaced rows, all with zero counts
+  rare <- setdiff(seq(3, n, by = 7), bglmm:::spaced_rows(n, 500L))[1:12]
+  d$f[rare] <- "r"
+  d$y <- rpois(n, exp(0.5 + 0.4 * d$x))
+  d$y[rare] <- 0
+  fam <- poisson()
+  X <- stats::model.matrix(~ x + f, d)
+  md <- list(X = X, y = d$y, trials = rep(1, n), offset = rep(0, n))
+  expect_false(any(rare %in% bglmm:::spaced_rows(n, 500L)))
+  rows <- bglmm:::glm_rows(X, 500L)
+  expect_true(all(rare %in% rows))
+  g <- bglmm:::fixed_glm(md, fam, max_rows = 500L)
+  expect_identical(bglmm:::unbounded_fixef(g, md, fam), "fr")
+})

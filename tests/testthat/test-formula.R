@@ -263,9 +263,23 @@ test_that("bar_group keeps a clean factor as it is and drops unused levels other
 
 test_that("same_column accepts rounding differences only", {
   x <- c(1, 2.5, -3)
-  expect_true(bglmm:::same_column(x, x))
-  expect_true(bglmm:::same_column(x, x + 1e-13))
-  expect_false(bglmm:::same_column(x, x + c(0, 0, 1e-6)))
+  X <- cbind(a = 0, x = x)
+  expect_true(bglmm:::same_column(X, 2L, cbind(x), 1L))
+  expect_true(bglmm:::same_column(X, 2L, cbind(x + 1e-13), 1L))
+  expect_false(bglmm:::same_column(X, 2L, cbind(x + c(0, 0, 1e-6)), 1L))
+  expect_false(bglmm:::same_column(X, 1L, cbind(x), 1L))
+  # integer designs go through R
+  expect_true(bglmm:::same_column(cbind(1:3), 1L, cbind(c(1, 2, 3)), 1L))
+})
+
+test_that("the response comes from the frame without a copy or names", {
+  d <- data.frame(y = c(1L, 0L, 2L, 4L), x = c(0.1, 0.5, -1, 2))
+  fr <- stats::model.frame(y ~ x, d)
+  y <- bglmm:::frame_response(fr)
+  expect_identical(y, d$y)
+  expect_identical(y, unname(stats::model.response(fr)))
+  fr2 <- stats::model.frame(cbind(y, 4L - y) ~ x, d)
+  expect_identical(unname(bglmm:::frame_response(fr2)), unname(stats::model.response(fr2)))
 })
 
 test_that("a complete frame skips na.omit's copy and gives the same frame", {
@@ -280,4 +294,41 @@ test_that("a complete frame skips na.omit's copy and gives the same frame", {
   expect_identical(bglmm:::skip_if_complete(stats::na.fail), stats::na.fail)
   expect_identical(bglmm:::skip_if_complete("na.pass"), "na.pass")
   expect_identical(nrow(stats::model.frame(f, d, na.action = bglmm:::skip_if_complete("na.exclude"))), 3L)
+})
+
+test_that("the designs have no row names, and Rust reads them without a copy", {
+  d <- data.frame(y = rpois(50, 2), x = rnorm(50), g = factor(rep(1:5, 10)))
+  md <- bglmm:::bglmm_model_data(y ~ x + (1 + x | g), d, poisson(), stats::na.omit, NULL, environment())
+  expect_null(rownames(md$X))
+  expect_identical(colnames(md$X), c("(Intercept)", "x"))
+  expect_null(rownames(md$re[[1]]$z))
+  skip_if_not(capabilities("profmem"))
+  # dropping the row names of model.matrix's (shared) result makes an ALTREP wrapper,
+  # which a writable read (extendr's slices) would expand into a copy
+  X <- stats::model.matrix(~x, data.frame(x = rnorm(2e5)))
+  dimnames(X) <- list(NULL, colnames(X))
+  invisible(bglmm:::column_sd(cbind(1, 2)))
+  out <- tempfile()
+  utils::Rprofmem(out, threshold = 1e5)
+  sd <- bglmm:::column_sd(X)
+  same <- bglmm:::same_column(X, 1L, X, 1L)
+  utils::Rprofmem(NULL)
+  expect_true(same)
+  expect_length(readLines(out), 0L)
+})
+
+test_that("unused factor levels are dropped when, and only when, some may be left", {
+  d <- data.frame(y = 1:4, x = c(0.1, 0.5, -1, 2), g = factor(c("a", "a", "b", "b")))
+  expect_false(bglmm:::may_leave_unused_levels(y ~ x + g, d))
+  d2 <- d; d2$g <- factor(d$g, levels = c("a", "b", "c"))
+  expect_true(bglmm:::may_leave_unused_levels(y ~ x + g, d2))
+  d3 <- d; d3$x[2] <- NA
+  expect_true(bglmm:::may_leave_unused_levels(y ~ x + g, d3))
+  expect_true(bglmm:::may_leave_unused_levels(y ~ x + h, d))
+  expect_true(bglmm:::may_leave_unused_levels(y ~ x, NULL))
+  # the frame's factor is then the data's own, and an unused level is still dropped
+  fr <- bglmm:::model_frame(y ~ x + (1 | g), d, stats::na.omit, environment())
+  expect_identical(fr$g, d$g)
+  fr2 <- bglmm:::model_frame(y ~ x + (1 | g), d2, stats::na.omit, environment())
+  expect_identical(levels(fr2$g), c("a", "b"))
 })

@@ -111,6 +111,10 @@ test_that("nobs and ngrps", {
 
 test_that("column_sd gives apply()'s named column standard deviations", {
   X <- cbind("(Intercept)" = 1, x = c(1, 2, 4, 8))
-  expect_identical(bglmm:::column_sd(X), apply(X, 2, stats::sd))
-  expect_identical(bglmm:::column_sd(matrix(c(3, 1, 2), 3)), apply(matrix(c(3, 1, 2), 3), 2, stats::sd))
+  expect_equal(bglmm:::column_sd(X), apply(X, 2, stats::sd), tolerance = 1e-14)
+  expect_equal(bglmm:::column_sd(matrix(c(3, 1, 2), 3)), apply(matrix(c(3, 1, 2), 3), 2, stats::sd), tolerance = 1e-14)
+  # a large mean against the sd, and one row (sd NA)
+  big <- cbind(x = 1e9 + c(1, 2, 4, 8))
+  expect_equal(bglmm:::column_sd(big), apply(big, 2, stats::sd), tolerance = 1e-12)
+  expect_false(is.finite(bglmm:::column_sd(cbind(x = 2))))
 })

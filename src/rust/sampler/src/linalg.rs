@@ -90,6 +90,28 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Sample standard deviation of each column of an n x p column-major matrix, by two passes
+/// (the one-pass sum of squares loses digits when the mean is large against the sd); NaN
+/// when n < 2. For R's prior scaling, which would otherwise copy each column of big data.
+pub fn column_sd(m: &[f64], n: usize) -> Vec<f64> {
+    if n == 0 {
+        return Vec::new();
+    }
+    m.chunks_exact(n)
+        .map(|col| {
+            let mean = col.iter().sum::<f64>() / n as f64;
+            let ss: f64 = col.iter().map(|v| (v - mean) * (v - mean)).sum();
+            (ss / (n as f64 - 1.0)).sqrt()
+        })
+        .map(|sd| if n < 2 { f64::NAN } else { sd })
+        .collect()
+}
+
+/// Whether two columns are equal to rounding: |a - b| <= tol max(1, |a|) everywhere.
+pub fn columns_equal(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * x.abs().max(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +143,18 @@ mod tests {
         let mut lx = [0.0; 3];
         lower_t_mul(&l, 3, &x, &mut lx);
         assert!((dot(&lx, &lx) - quad_form(&a, 3, &x)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn column_sd_and_equality() {
+        // columns 1, 2, 3 and 1e9 + (1, 2, 3): sd 1 for both, which one pass would lose
+        let m = [1.0, 2.0, 3.0, 1e9 + 1.0, 1e9 + 2.0, 1e9 + 3.0];
+        let sd = column_sd(&m, 3);
+        assert!((sd[0] - 1.0).abs() < 1e-15 && (sd[1] - 1.0).abs() < 1e-12, "{sd:?}");
+        assert!(column_sd(&[4.0], 1)[0].is_nan());
+        assert!(columns_equal(&[1.0, 2.0], &[1.0, 2.0 + 1e-12], 1e-10));
+        assert!(!columns_equal(&[1.0, 2.0], &[1.0, 2.1], 1e-10));
+        assert!(!columns_equal(&[1.0], &[1.0, 2.0], 1e-10));
     }
 
     #[test]
