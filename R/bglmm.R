@@ -46,8 +46,9 @@
 #' finite maximum along some coefficient, so that its posterior is set by the prior alone:
 #' complete or quasi-complete separation in binomial data, or a factor level with only
 #' zero counts (Poisson) or only successes or failures (binomial). The test continues the
-#' GLM fit of the fixed part (as [glm()] would give; on at most 20,000 evenly spaced rows,
-#' which are separated whenever all rows are) by a few reweighted least-squares
+#' GLM fit of the fixed part (as [glm()] would give; on big data, on 2,000 evenly spaced
+#' rows plus the first rows of any design column that is zero on all of them, which are
+#' separated whenever all rows are) by a few reweighted least-squares
 #' steps, which move a coefficient only along a direction without a maximum, and the
 #' warning names the coefficients whose posterior sd is still at least 0.2 of the prior
 #' sd. Groups of a random-effects term with only zeros are not concerned: the hierarchical
