@@ -27,8 +27,8 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
   fixed_terms <- stats::terms(fixed)
   X <- stats::model.matrix(fixed_terms, frame, contrasts.arg = contrasts)
   # model.matrix names rows after the frame's: 100,000 strings (6 MB) that nothing uses.
-  # dimnames<- changes X in place here; in a function (or through rownames<-) X would be
-  # shared, and R would make an ALTREP wrapper that the sampler's read then copies.
+  # Its result is shared, so dropping them makes an ALTREP wrapper, not a copy (rownames<-
+  # would copy); the sampler's read-only access does not expand the wrapper.
   dimnames(X) <- list(NULL, colnames(X))
   check_design(X, "fixed-effects")
   check_rank(X)
@@ -233,7 +233,7 @@ bar_group_name <- function(bar) paste(deparse(bar[[3L]]), collapse = " ")
 # Design of a bar's left side (1, x, 0 + x, poly(x, 2), ...) on a model frame.
 bar_z <- function(bar, frame) {
   Z <- stats::model.matrix(eval(substitute(~foo, list(foo = bar[[2L]]))), frame)
-  # in place, as for X in bglmm_model_data()
+  # without row names, as X in bglmm_model_data()
   dimnames(Z) <- list(NULL, colnames(Z))
   attr(Z, "assign") <- attr(Z, "contrasts") <- NULL
   Z
