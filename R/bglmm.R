@@ -141,7 +141,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     terms = lapply(seq_along(md$re), function(t) {
       r <- md$re[[t]]
       cp <- pr$terms[[t]]
-      list(n_groups = as.numeric(length(r$levels)), group = r$group, z = r$z,
+      list(n_groups = as.numeric(length(r$levels)), group = r$group, z = own_columns(r),
            mean_col = as.integer(r$mean_col), shadow_col = as.integer(r$shadow_col), cov_type = cp$type, cov_df = as.numeric(cp$df),
            cov_scale = as.numeric(cp$scale))
     }),
@@ -155,6 +155,8 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
     init_sigma = init$sigma, par_names = par_names
   )
+  # the full random designs are not needed any more: their memory is freed before sampling
+  md$re <- lapply(md$re, function(r) r[names(r) != "z"])
   collect_setup_garbage(md)
   start <- Sys.time()
   out <- run_sampler(spec, config, future)
@@ -260,10 +262,17 @@ bglmm_family <- function(family) {
   family
 }
 
+# The columns of a term's random design that repeat no fixed-effects column; the sampler
+# reads the others from the fixed design (see TermSpec::z), so no copy of them is held.
+own_columns <- function(r) {
+  own <- r$mean_col == 0L & r$shadow_col == 0L
+  if (all(own)) r$z else r$z[, own, drop = FALSE]
+}
+
 # Sweeps per iteration: the work of a sweep grows with rows x random coefficients; below
 # about 30,000 row-coefficients a sweep is cheap enough to run up to three per iteration.
 default_sweeps <- function(md) {
-  work <- length(md$y) * (1 + sum(vapply(md$re, function(r) ncol(r$z), 1L)))
+  work <- length(md$y) * (1 + sum(vapply(md$re, function(r) length(r$cnms), 1L)))
   as.integer(min(3, max(1, floor(3e4 / work))))
 }
 

@@ -332,3 +332,15 @@ test_that("unused factor levels are dropped when, and only when, some may be lef
   fr2 <- bglmm:::model_frame(y ~ x + (1 | g), d2, stats::na.omit, environment())
   expect_identical(levels(fr2$g), c("a", "b"))
 })
+
+test_that("the sampler gets only the random columns that repeat no fixed column", {
+  Z <- cbind("(Intercept)" = 1, x = c(0.5, 1, 2), w = c(3, 1, 2))
+  r <- list(z = Z, mean_col = c(1L, 2L, 0L), shadow_col = c(0L, 0L, 0L))
+  expect_identical(bglmm:::own_columns(r), Z[, "w", drop = FALSE])
+  r$mean_col <- c(1L, 0L, 0L); r$shadow_col <- c(0L, 2L, 0L)
+  expect_identical(bglmm:::own_columns(r), Z[, "w", drop = FALSE])
+  r$mean_col <- c(1L, 2L, 3L)
+  expect_identical(dim(bglmm:::own_columns(r)), c(3L, 0L))
+  r$mean_col <- c(0L, 0L, 0L); r$shadow_col <- c(0L, 0L, 0L)
+  expect_identical(bglmm:::own_columns(r), Z)
+})

@@ -17,7 +17,9 @@ pub struct TermSpec<'a> {
     pub n_groups: usize,
     /// 0-based group of every row.
     pub group: Vec<usize>,
-    /// Random-effects design, n x q, column-major.
+    /// Random-effects design, n x q, column-major; or only its columns that repeat no
+    /// fixed-effects column (neither `mean_col` nor `shadow_col`), the others being read
+    /// from the fixed design, so that the caller need not hold a copy of them.
     pub z: Cow<'a, [f64]>,
     /// For each of the q columns, the fixed-effect column that is its mean, if any.
     pub mean_col: Vec<Option<usize>>,
@@ -280,7 +282,7 @@ impl Model {
             let q = t.mean_col.len();
             let m = t.n_groups;
             let name = ti + 1;
-            if q == 0 || t.z.len() != n * q || t.group.len() != n {
+            if q == 0 || t.group.len() != n {
                 return Err(format!("random-effects term {name}: design or grouping has the wrong size"));
             }
             if m == 0 || t.group.iter().any(|&g| g >= m) {
@@ -300,6 +302,24 @@ impl Model {
                 }
                 centred[*mc] = true;
             }
+            // each column's values: its own column of z, or the fixed column it repeats when
+            // z leaves those out (valid indices: checked above)
+            let fixed_of = |k: usize| t.mean_col[k].or(t.shadow_col.get(k).copied().flatten());
+            let n_own = (0..q).filter(|&k| fixed_of(k).is_none()).count();
+            let compact = n_own < q && t.z.len() == n * n_own;
+            if !(compact || t.z.len() == n * q) {
+                return Err(format!("random-effects term {name}: design or grouping has the wrong size"));
+            }
+            let mut own = 0;
+            let cols: Vec<&[f64]> = (0..q)
+                .map(|k| match fixed_of(k) {
+                    Some(c) if compact => &spec.x[c * n..(c + 1) * n],
+                    _ => {
+                        own += 1;
+                        &t.z[(own - 1) * n..own * n]
+                    }
+                })
+                .collect();
             match &t.cov_prior {
                 CovPrior::InvWishart { df, scale } => {
                     if !(*df > (q as f64) - 1.0) || !df.is_finite() {
@@ -334,7 +354,7 @@ impl Model {
                 fill[g] += 1;
                 rows[pos] = new_i;
                 for k in 0..q {
-                    z[pos * q + k] = t.z[old_i + k * n];
+                    z[pos * q + k] = cols[k][old_i];
                 }
             }
             let mut ztz = vec![0.0; m * q * q];
@@ -443,5 +463,58 @@ impl Model {
     pub fn n_kept_params(&self, ranef: bool) -> usize {
         let b: usize = self.terms.iter().map(|t| t.m * t.q).sum();
         self.n_params() - if ranef { 0 } else { b }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(z: Vec<f64>, mean_col: Vec<Option<usize>>) -> ModelSpec<'static> {
+        let n = 6;
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5 - 1.0).collect();
+        let xm: Vec<f64> = std::iter::repeat(1.0).take(n).chain(x).collect();
+        let q = mean_col.len();
+        ModelSpec {
+            family: "poisson".into(),
+            y: vec![1.0, 0.0, 2.0, 3.0, 1.0, 0.0].into(),
+            trials: vec![].into(),
+            offset: vec![].into(),
+            x: xm.into(),
+            p: 2,
+            terms: vec![TermSpec {
+                n_groups: 3,
+                group: vec![2, 0, 1, 0, 2, 1],
+                z: z.into(),
+                mean_col,
+                shadow_col: vec![None; q],
+                cov_prior: CovPrior::InvWishart { df: q as f64 + 1.0, scale: (0..q * q).map(|i| if i % (q + 1) == 0 { 1.0 } else { 0.0 }).collect() },
+            }],
+            fixef_mean: vec![0.0; 2],
+            fixef_sd: vec![1.0; 2],
+            sigma_df: 1.0,
+            sigma_scale: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_term_may_leave_out_the_columns_it_repeats_from_x() {
+        let n = 6;
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5 - 1.0).collect();
+        let w = vec![0.3, -1.0, 2.0, 0.5, 0.0, 1.5];
+        // (1 + x | g), both centred: z in full and with no columns at all
+        let full: Vec<f64> = std::iter::repeat(1.0).take(n).chain(x.iter().copied()).collect();
+        let a = Model::new(spec(full, vec![Some(0), Some(1)])).unwrap();
+        let b = Model::new(spec(vec![], vec![Some(0), Some(1)])).unwrap();
+        assert_eq!(a.terms[0].z, b.terms[0].z);
+        assert_eq!(a.terms[0].z[1], x[1]); // first row of group 0 is data row 1
+        // (1 + w | g): the intercept repeats x's first column, w is the term's own
+        let full: Vec<f64> = std::iter::repeat(1.0).take(n).chain(w.iter().copied()).collect();
+        let a = Model::new(spec(full, vec![Some(0), None])).unwrap();
+        let b = Model::new(spec(w.clone(), vec![Some(0), None])).unwrap();
+        assert_eq!(a.terms[0].z, b.terms[0].z);
+        assert_eq!(a.terms[0].z[1], w[1]);
+        // any other length is refused
+        assert!(Model::new(spec(vec![1.0; 3], vec![Some(0), None])).is_err());
     }
 }
