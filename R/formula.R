@@ -223,7 +223,11 @@ random_terms <- function(bars, frame, X, env = parent.frame()) {
 # Whether column k of the random-effects design Z equals column j of the fixed-effects design
 # X (to rounding), compared in place by Rust (extracting the columns would copy them).
 same_column <- function(X, j, Z, k) {
-  if (!is.double(X) || !is.double(Z)) return(isTRUE(all.equal(as.numeric(X[, j]), as.numeric(Z[, k]), tolerance = 1e-10)))
+  if (!is.double(X) || !is.double(Z)) {
+    # the rule of the Rust comparison, for designs that are not double
+    x <- as.numeric(X[, j])
+    return(all(abs(x - as.numeric(Z[, k])) <= 1e-10 * pmax(1, abs(x))))
+  }
   bglmm_same_column(X, j, Z, k, nrow(X))
 }
 

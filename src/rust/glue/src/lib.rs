@@ -26,26 +26,26 @@ fn user_interrupted() -> bool {
     unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
 }
 
-/// The values of a double vector, read in place. R's read-only pointer does not expand an
-/// ALTREP wrapper (which R makes when, for example, the row names of a shared matrix are
-/// dropped), where extendr's slices would copy it.
-fn real_ro(r: &Robj) -> Option<&[f64]> {
-    if r.rtype() != Rtype::Doubles {
+/// The values of a vector of type `rtype`, read in place through R's read-only pointer
+/// `data_ro`. Unlike extendr's slices (R's writable pointer), it does not expand an ALTREP
+/// wrapper (which R makes when, for example, the row names of a shared matrix are dropped)
+/// into a copy.
+fn slice_ro<T>(r: &Robj, rtype: Rtype, data_ro: unsafe extern "C" fn(*mut c_void) -> *const T) -> Option<&[T]> {
+    if r.rtype() != rtype {
         return None;
     }
     let n = r.len();
-    // SAFETY: a double vector of length n, kept alive (and protected) by `r`
-    Some(if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(REAL_RO(r.get().cast()), n) } })
+    // SAFETY: a vector of n values of type T (checked above), kept alive and protected by `r`
+    Some(if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(data_ro(r.get().cast()), n) } })
 }
 
-/// As `real_ro`, for an integer vector (or factor).
+fn real_ro(r: &Robj) -> Option<&[f64]> {
+    slice_ro(r, Rtype::Doubles, REAL_RO)
+}
+
+/// An integer vector (or factor) in place.
 fn integer_ro(r: &Robj) -> Option<&[i32]> {
-    if r.rtype() != Rtype::Integers {
-        return None;
-    }
-    let n = r.len();
-    // SAFETY: an integer vector of length n, kept alive (and protected) by `r`
-    Some(if n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(INTEGER_RO(r.get().cast()), n) } })
+    slice_ro(r, Rtype::Integers, INTEGER_RO)
 }
 
 type Fields = HashMap<&'static str, Robj>;
