@@ -151,6 +151,11 @@ impl<'a> GroupRows<'a> {
             ))
         }
     }
+    /// The group's data rows as a range, when they are contiguous.
+    #[inline]
+    pub fn span(&self) -> Option<std::ops::Range<usize>> {
+        self.start.map(|a| a..a + self.rows.len())
+    }
     /// The group's rows (data row of each position), for the group's lifetime.
     #[inline]
     pub fn rows(&self) -> &'a [usize] {

@@ -174,18 +174,7 @@ fn mh_group_q<const Q: usize, R: Rng + ?Sized, F: Family + ?Sized>(
     }
     crate::linalg::mat_vec(prec, q, d_new, gnew);
     gnew.iter_mut().for_each(|v| *v = -*v);
-    let mut ll_new = 0.0;
-    let (rows, z) = (g.rows(), g.z_rows());
-    let (pe, pl, ps) = g.shifted_prop::<Q>(delta);
-    fam.prepare(pe, pl, ps);
-    for (k, &i) in rows.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], pe[k], pl[k], ps[k]);
-        (pl[k], ps[k]) = (ll, sc);
-        ll_new += ll;
-        for (gv, zv) in gnew.iter_mut().zip(&z[k * q..(k + 1) * q]) {
-            *gv += sc * zv;
-        }
-    }
+    let ll_new = proposal_rows::<Q, _>(fam, resp, g, delta, gnew);
     lv.drift(gnew);
     let log_q_back = lv.log_q_back(delta, gnew, tmp, out);
     let log_ratio = ll_new - ll_old + 0.5 * (quad_form(prec, q, d_old) - quad_form(prec, q, d_new)) + log_q_back - log_q_fwd;
@@ -238,17 +227,9 @@ fn mh_group_1<R: Rng + ?Sized, F: Family + ?Sized>(
     let log_q_fwd = -0.5 * (u * u);
     let delta = s * (u / l) + drift_old;
     let d_new = d_old + delta;
-    let mut gnew = -(0.0 + prec * d_new);
-    let mut ll_new = 0.0;
-    let (rows, z) = (g.rows(), g.z_rows());
-    let (pe, pl, ps) = g.shifted_prop::<1>(&[delta]);
-    fam.prepare(pe, pl, ps);
-    for (k, &i) in rows.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], pe[k], pl[k], ps[k]);
-        (pl[k], ps[k]) = (ll, sc);
-        ll_new += ll;
-        gnew += sc * z[k];
-    }
+    let mut gnew = [-(0.0 + prec * d_new)];
+    let ll_new = proposal_rows::<1, _>(fam, resp, g, &[delta], &mut gnew);
+    let gnew = gnew[0];
     let back = 0.0 + l * ((-delta - drift(gnew)) / s);
     let log_q_back = -0.5 * (back * back);
     let quad = |d: f64| 0.0 + (0.0 + prec * d) * d;
@@ -260,6 +241,49 @@ fn mh_group_1<R: Rng + ?Sized, F: Family + ?Sized>(
         beta[0] += delta;
     }
     Move { accepted, prob }
+}
+
+/// The group's proposal eta + z'delta with its log-likelihood and score in the proposal's
+/// slots; adds score * z to `grad` and returns the summed log-likelihood. Contiguous rows
+/// read the response as slices (no row index, no bounds check per row).
+#[inline(always)]
+fn proposal_rows<const Q: usize, F: Family + ?Sized>(fam: &F, resp: Response, g: &mut GroupRows, delta: &[f64], grad: &mut [f64]) -> f64 {
+    let span = g.span();
+    let (rows, z) = (g.rows(), g.z_rows());
+    let (pe, pl, ps) = g.shifted_prop::<Q>(delta);
+    fam.prepare(pe, pl, ps);
+    match span {
+        Some(r) => {
+            let yn = resp.y[r.clone()].iter().zip(&resp.trials[r]).map(|(&y, &n)| (y, n));
+            finish_rows::<Q, _>(fam, yn, pe, pl, ps, z, grad)
+        }
+        None => finish_rows::<Q, _>(fam, rows.iter().map(|&i| (resp.y[i], resp.trials[i])), pe, pl, ps, z, grad),
+    }
+}
+
+/// Each row's (loglik, score) from `prepare`'s values in `pl` and `ps`, in place, for the
+/// responses `yn` (y, trials); the rest as `proposal_rows`.
+#[inline(always)]
+fn finish_rows<const Q: usize, F: Family + ?Sized>(
+    fam: &F,
+    yn: impl Iterator<Item = (f64, f64)>,
+    pe: &[f64],
+    pl: &mut [f64],
+    ps: &mut [f64],
+    z: &[f64],
+    grad: &mut [f64],
+) -> f64 {
+    let q = if Q == 0 { grad.len() } else { Q };
+    let mut ll_sum = 0.0;
+    for ((((y, n), &e), (l, s)), zk) in yn.zip(pe).zip(pl.iter_mut().zip(ps.iter_mut())).zip(z.chunks_exact(q)) {
+        let (ll, sc) = fam.loglik_score_prepared(y, n, e, *l, *s);
+        (*l, *s) = (ll, sc);
+        ll_sum += ll;
+        for (gv, zv) in grad.iter_mut().zip(zk) {
+            *gv += sc * zv;
+        }
+    }
+    ll_sum
 }
 
 /// The data part of a group's log-posterior curvature at the current eta: sum_i w_i z_i z_i'
@@ -430,25 +454,53 @@ fn direction_loglik<F: Family + ?Sized>(
     beta: &[f64],
     theta: &[f64],
 ) -> f64 {
-    let q = term.q;
+    let (q, n) = (term.q, term.rows.len());
     for j in 0..term.m {
         let shift = factor * (beta[j * q + src] - theta[src]);
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            prop.eta[pos] = rows.eta[term.rows[pos]] + shift * term.z[pos * q + k];
+        let (a, b) = (term.ptr[j], term.ptr[j + 1]);
+        let z = term.z[a * q..b * q].chunks_exact(q);
+        if term.contiguous {
+            for ((e, &c), zk) in prop.eta[a..b].iter_mut().zip(&rows.eta[a..b]).zip(z) {
+                *e = c + shift * zk[k];
+            }
+        } else {
+            for ((e, &i), zk) in prop.eta[a..b].iter_mut().zip(&term.rows[a..b]).zip(z) {
+                *e = rows.eta[i] + shift * zk[k];
+            }
         }
     }
     fam.prepare(&prop.eta, &mut prop.ll, &mut prop.sc);
+    if term.contiguous {
+        let ynl = resp.y[..n].iter().zip(&resp.trials[..n]).zip(&rows.ll[..n]).map(|((&y, &t), &l)| (y, t, l));
+        prop_delta_loglik(fam, ynl, prop)
+    } else {
+        prop_delta_loglik(fam, term.rows.iter().map(|&i| (resp.y[i], resp.trials[i], rows.ll[i])), prop)
+    }
+}
+
+/// The proposal's (loglik, score) per position in place from `prepare`'s values, given each
+/// position's (y, trials, current loglik) in `ynl`; returns the change in log-likelihood.
+#[inline(always)]
+fn prop_delta_loglik<F: Family + ?Sized>(fam: &F, ynl: impl Iterator<Item = (f64, f64, f64)>, prop: &mut RowState) -> f64 {
     let mut d_ll = 0.0;
-    for (pos, &i) in term.rows.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], prop.eta[pos], prop.ll[pos], prop.sc[pos]);
-        (prop.ll[pos], prop.sc[pos]) = (ll, sc);
-        d_ll += ll - rows.ll[i];
+    let slots = prop.eta.iter().zip(prop.ll.iter_mut().zip(prop.sc.iter_mut()));
+    for ((y, n, cur), (&e, (l, s))) in ynl.zip(slots) {
+        let (ll, sc) = fam.loglik_score_prepared(y, n, e, *l, *s);
+        (*l, *s) = (ll, sc);
+        d_ll += ll - cur;
     }
     d_ll
 }
 
 /// Makes the proposal stored per position of the term's rows (by `direction_loglik`) current.
 fn take_proposal(term: &crate::model::Term, rows: &mut RowState, prop: &RowState) {
+    if term.contiguous {
+        let n = term.rows.len();
+        rows.eta[..n].copy_from_slice(&prop.eta[..n]);
+        rows.ll[..n].copy_from_slice(&prop.ll[..n]);
+        rows.sc[..n].copy_from_slice(&prop.sc[..n]);
+        return;
+    }
     for (pos, &i) in term.rows.iter().enumerate() {
         (rows.eta[i], rows.ll[i], rows.sc[i]) = (prop.eta[pos], prop.ll[pos], prop.sc[pos]);
     }
@@ -887,13 +939,8 @@ pub fn mh_block<R: Rng + ?Sized, F: Family + ?Sized>(
     prop.eta.copy_from_slice(&rows.eta);
     a.shift_eta(&mut prop.eta, delta);
     // likelihood and score at the proposal in one pass
-    let mut ll_new = 0.0;
     fam.prepare(&prop.eta, &mut prop.ll, &mut prop.sc);
-    for (i, e) in prop.eta.iter().enumerate() {
-        let (ll, sc) = fam.loglik_score_prepared(resp.y[i], resp.trials[i], *e, prop.ll[i], prop.sc[i]);
-        (prop.ll[i], prop.sc[i]) = (ll, sc);
-        ll_new += ll;
-    }
+    let ll_new = prop_delta_loglik(fam, resp.y.iter().zip(resp.trials).map(|(&y, &t)| (y, t, 0.0)), prop);
     for c in 0..pa {
         new[c] = alpha[c] + delta[c];
     }
