@@ -77,7 +77,7 @@ deps:
 	  $(APT_GET) update
 	  $(APT_GET) install -y --no-install-recommends cargo rustc
 	  command -v cargo >/dev/null 2>&1 || { echo "deps: cargo is still missing." >&2; exit 1; }
-	  echo "Note: the locked crates (rayon 1.12) need rustc >= 1.80; Debian 12's rustc is $$(rustc --version)."
+	  echo "Note: the package needs rustc >= 1.89 (AVX-512 intrinsics; the locked rayon 1.12 needs 1.80); Debian 12's rustc is $$(rustc --version)."
 	fi
 	echo "deps: R $$(R --version | sed -n '1s/^R version \([^ ]*\).*/\1/p'), $$(cargo --version)"
 

@@ -18,8 +18,8 @@ pub trait Family: Send + Sync {
         (self.loglik(y, n, eta, disp), self.score(y, n, eta, disp))
     }
     /// The transcendental parts of `loglik_score` for a batch of linear predictors, into `t`
-    /// and `u` (Poisson: exp(eta); binomial: exp(-|eta|) and its ln(1 + .)), 4 rows at a
-    /// time where the CPU allows; `loglik_score_prepared` finishes each row. Nothing for
+    /// and `u` (Poisson: exp(eta); binomial: exp(-|eta|) and its ln(1 + .)), 4 or 8 rows at
+    /// a time where the CPU allows; `loglik_score_prepared` finishes each row. Nothing for
     /// gaussian.
     fn prepare(&self, _eta: &[f64], _t: &mut [f64], _u: &mut [f64]) {}
     /// `loglik_score(y, n, eta, 1)` from `t` and `u` filled by `prepare`, bit for bit.
