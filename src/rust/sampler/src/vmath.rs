@@ -1,5 +1,5 @@
 //! exp and ln(1 + t) over slices, 8 values at a time with AVX-512 or 4 with AVX2 where
-//! the CPU has it (exp; ln(1 + t) uses AVX2 only).
+//! the CPU has it.
 //!
 //! A Poisson row costs one exp and a logistic row an exp and a log; libm's are a call per
 //! value: exp alone was 40% of a Poisson sweep. The kernels here are branch-free arithmetic
@@ -247,10 +247,57 @@ unsafe fn logistic_parts_avx2(x: &[f64], t: &mut [f64], l: &mut [f64]) {
     }
 }
 
+/// ln1p_unit_lane on 8 lanes with AVX-512, as `ln1p_unit4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn ln1p_unit8(t: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm512_set1_pd(v);
+    let u = _mm512_add_pd(set(1.0), t);
+    let big = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(u, set(std::f64::consts::SQRT_2));
+    let e = _mm512_maskz_mov_pd(big, set(1.0));
+    let m = _mm512_mask_blend_pd(big, u, _mm512_mul_pd(u, set(0.5)));
+    let f = _mm512_sub_pd(m, set(1.0));
+    let s = _mm512_div_pd(f, _mm512_add_pd(set(2.0), f));
+    let z = _mm512_mul_pd(s, s);
+    let q = |a: usize| _mm512_add_pd(set(L[a]), _mm512_mul_pd(set(L[a + 1]), _mm512_mul_pd(s, s)));
+    let r = |a: usize| _mm512_add_pd(q(a), _mm512_mul_pd(q(a + 2), _mm512_mul_pd(z, z)));
+    let z2 = _mm512_mul_pd(z, z);
+    let z4 = _mm512_mul_pd(z2, z2);
+    let big_r = _mm512_mul_pd(z, _mm512_add_pd(_mm512_add_pd(r(0), _mm512_mul_pd(r(4), z4)), _mm512_mul_pd(q(8), _mm512_mul_pd(z4, z4))));
+    let hfsq = _mm512_mul_pd(_mm512_mul_pd(set(0.5), f), f);
+    let inner = _mm512_add_pd(_mm512_mul_pd(s, _mm512_add_pd(hfsq, big_r)), _mm512_mul_pd(e, set(LN2_LO)));
+    _mm512_add_pd(_mm512_mul_pd(e, set(LN2_HI)), _mm512_sub_pd(f, _mm512_sub_pd(hfsq, inner)))
+}
+
+/// t = exp(-|x|) and l = ln(1 + t), 8 lanes at a time, the tail as masked lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn logistic_parts_avx512(x: &[f64], t: &mut [f64], l: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = x.len().min(t.len()).min(l.len());
+    let mut k = 0;
+    while k < n {
+        let mask: __mmask8 = if n - k >= 8 { 0xff } else { (1u8 << (n - k)) - 1 };
+        // SAFETY: the mask covers positions k..min(k + 8, n) only
+        let v = _mm512_maskz_loadu_pd(mask, x.as_ptr().add(k));
+        // -|x|: set the sign bit
+        let e = exp8(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(i64::MIN))));
+        _mm512_mask_storeu_pd(t.as_mut_ptr().add(k), mask, e);
+        _mm512_mask_storeu_pd(l.as_mut_ptr().add(k), mask, ln1p_unit8(e));
+        k += 8;
+    }
+}
+
 /// t[k] = exp(-|x[k]|) and l[k] = ln(1 + t[k]): the two transcendental parts of a logistic
 /// row.
 pub fn logistic_parts(x: &[f64], t: &mut [f64], l: &mut [f64]) {
     assert!(x.len() == t.len() && x.len() == l.len(), "logistic_parts: lengths differ");
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has AVX-512F
+        return unsafe { logistic_parts_avx512(x, t, l) };
+    }
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU has AVX2
@@ -365,11 +412,23 @@ mod tests {
             assert!(ulps(a, b) <= 1, "ln(1 + {v}) = {a}, libm {b}");
         }
         let x: Vec<f64> = (0..4099).map(|k| -40.0 + 0.0197 * k as f64).collect();
-        let (mut tv, mut lv) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-        logistic_parts(&x, &mut tv, &mut lv);
-        for ((&v, &tk), &lk) in x.iter().zip(&tv).zip(&lv) {
-            let t = exp_lane(-v.abs());
-            assert!(tk.to_bits() == t.to_bits() && lk.to_bits() == ln1p_unit_lane(t).to_bits(), "lanes differ at {v}");
+        let same = |tv: &[f64], lv: &[f64]| {
+            x.iter().zip(tv).zip(lv).all(|((&v, &tk), &lk)| {
+                let t = exp_lane(-v.abs());
+                tk.to_bits() == t.to_bits() && lk.to_bits() == ln1p_unit_lane(t).to_bits()
+            })
+        };
+        // every length up to 17 exercises the 4- and 8-lane tails
+        for len in (0..=17).chain([x.len()]) {
+            let (mut tv, mut lv) = (vec![0.0; len], vec![0.0; len]);
+            logistic_parts(&x[..len], &mut tv, &mut lv);
+            assert!(same(&tv, &lv), "logistic_parts differs from the lanes at length {len}");
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2
+                unsafe { logistic_parts_avx2(&x[..len], &mut tv, &mut lv) };
+                assert!(same(&tv, &lv), "AVX2 logistic parts differ at length {len}");
+            }
         }
     }
 
