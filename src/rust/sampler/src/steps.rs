@@ -34,7 +34,7 @@ pub struct Move {
 impl Move {
     /// Accepts with probability min(1, exp(log_ratio)), never for a non-finite ratio. A
     /// proposal at least as probable as the current state is accepted without a uniform
-    /// draw (its log is a libm call per step: a tenth of a sweep with one-row groups).
+    /// draw (its log is a libm call per step, which weighs where groups have one row).
     pub fn decide<R: Rng + ?Sized>(rng: &mut R, log_ratio: f64) -> Move {
         let accepted = log_ratio.is_finite() && (log_ratio >= 0.0 || rng.gen::<f64>().ln() < log_ratio);
         Move { accepted, log_ratio }
