@@ -957,6 +957,7 @@ pub fn mh_block<R: Rng + ?Sized, F: Family + ?Sized>(
     a.shift_eta(&mut prop.eta, delta);
     // likelihood and score at the proposal in one pass
     fam.prepare(&prop.eta, &mut prop.ll, &mut prop.sc);
+    // against a current log-likelihood of 0 per row, the change is the new total
     let ll_new = prop_delta_loglik(fam, resp.y.iter().zip(resp.trials).map(|(&y, &t)| (y, t, 0.0)), prop);
     for c in 0..pa {
         new[c] = alpha[c] + delta[c];

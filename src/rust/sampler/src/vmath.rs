@@ -191,16 +191,20 @@ unsafe fn exp8(x: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
 unsafe fn exp_avx512(x: &[f64], out: &mut [f64]) {
     use std::arch::x86_64::*;
     let n = x.len().min(out.len());
-    let mut k = 0;
-    while k + 8 <= n {
-        // SAFETY: k + 8 <= n; unaligned loads and stores
-        _mm512_storeu_pd(out.as_mut_ptr().add(k), exp8(_mm512_loadu_pd(x.as_ptr().add(k))));
-        k += 8;
-    }
-    if k < n {
-        // SAFETY: the mask covers positions k..n only
-        let mask: __mmask8 = (1u8 << (n - k)) - 1;
+    for k in (0..n).step_by(8) {
+        let mask = lanes8(k, n);
+        // SAFETY: the mask covers positions k..min(k + 8, n) only
         _mm512_mask_storeu_pd(out.as_mut_ptr().add(k), mask, exp8(_mm512_maskz_loadu_pd(mask, x.as_ptr().add(k))));
+    }
+}
+
+/// The mask of the lanes at positions k..min(k + 8, n), k < n.
+#[inline(always)]
+fn lanes8(k: usize, n: usize) -> u8 {
+    if n - k >= 8 {
+        0xff
+    } else {
+        (1u8 << (n - k)) - 1
     }
 }
 
@@ -276,16 +280,14 @@ unsafe fn ln1p_unit8(t: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512
 unsafe fn logistic_parts_avx512(x: &[f64], t: &mut [f64], l: &mut [f64]) {
     use std::arch::x86_64::*;
     let n = x.len().min(t.len()).min(l.len());
-    let mut k = 0;
-    while k < n {
-        let mask: __mmask8 = if n - k >= 8 { 0xff } else { (1u8 << (n - k)) - 1 };
+    for k in (0..n).step_by(8) {
+        let mask = lanes8(k, n);
         // SAFETY: the mask covers positions k..min(k + 8, n) only
         let v = _mm512_maskz_loadu_pd(mask, x.as_ptr().add(k));
         // -|x|: set the sign bit
         let e = exp8(_mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(i64::MIN))));
         _mm512_mask_storeu_pd(t.as_mut_ptr().add(k), mask, e);
         _mm512_mask_storeu_pd(l.as_mut_ptr().add(k), mask, ln1p_unit8(e));
-        k += 8;
     }
 }
 
