@@ -15,6 +15,8 @@ fn main() {
     let spec = match std::env::args().nth(2).as_deref() {
         Some("bernoulli") => bernoulli(),
         Some("small") => small(),
+        Some("gaussian") => gaussian_small(),
+        Some("tiny") => gaussian_tiny(),
         _ => poisson(),
     };
     let n = spec.y.len();
@@ -144,6 +146,72 @@ fn small() -> ModelSpec<'static> {
         fixef_sd: vec![2.5; 4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+    }
+}
+
+/// Like nlme's Orthodont with `distance ~ age * Sex + (age | Subject)`: 27 subjects measured
+/// at ages 8 to 14 (not centred), gaussian, a random slope whose variance is near zero.
+fn gaussian_small() -> ModelSpec<'static> {
+    let (m, k) = (27, 4);
+    let n = m * k;
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let subject: Vec<usize> = (0..n).map(|i| i / k).collect();
+    let age: Vec<f64> = (0..n).map(|i| 8.0 + 2.0 * (i % k) as f64).collect();
+    let female: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i / k < 11))).collect();
+    let u: Vec<f64> = (0..m).map(|_| 1.8 * z.sample(&mut rng)).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| 16.3 + 0.78 * age[i] + female[i] * (1.0 - 0.3 * age[i]) + u[subject[i]] + 1.4 * z.sample(&mut rng))
+        .collect();
+    let mut x = vec![1.0; n];
+    x.extend_from_slice(&age);
+    x.extend_from_slice(&female);
+    x.extend(age.iter().zip(&female).map(|(a, f)| a * f));
+    let mut zm = vec![1.0; n];
+    zm.extend_from_slice(&age);
+    ModelSpec {
+        family: "gaussian".into(),
+        y: y.into(),
+        trials: vec![].into(),
+        offset: vec![0.0; n].into(),
+        x: x.into(),
+        p: 4,
+        terms: vec![TermSpec {
+            n_groups: m,
+            group: subject,
+            z: zm.into(),
+            mean_col: vec![Some(0), Some(1)],
+            shadow_col: vec![],
+            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.9, 1.3] },
+        }],
+        fixef_mean: vec![0.0; 4],
+        fixef_sd: vec![20.0, 2.0, 20.0, 2.0],
+        sigma_df: 1.0,
+        sigma_scale: 2.9,
+    }
+}
+
+/// Like lme4's Dyestuff2 with `Yield ~ 1 + (1 | Batch)`: 6 batches of 5, gaussian, where
+/// a sweep is all fixed costs.
+fn gaussian_tiny() -> ModelSpec<'static> {
+    let (m, k) = (6, 5);
+    let n = m * k;
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let batch: Vec<usize> = (0..n).map(|i| i / k).collect();
+    let y: Vec<f64> = (0..n).map(|_| 5.7 + 3.7 * z.sample(&mut rng)).collect();
+    ModelSpec {
+        family: "gaussian".into(),
+        y: y.into(),
+        trials: vec![].into(),
+        offset: vec![0.0; n].into(),
+        x: vec![1.0; n].into(),
+        p: 1,
+        terms: vec![intercept_term(m, batch, Some(0), None)],
+        fixef_mean: vec![5.7],
+        fixef_sd: vec![9.0],
+        sigma_df: 1.0,
+        sigma_scale: 3.7,
     }
 }
 

@@ -294,7 +294,8 @@ impl<'a> Chain<'a> {
             nest_steps: vec![(0.5f64).ln(); model.nested.len()],
             n_sweeps: 0,
             dz: vec![0.0; if model.family.is_gaussian() { model.n } else { 0 }],
-            work: vec![0.0; qmax * qmax + 7 * qmax + 4],
+            // the group and block steps' scratch, and draw_sigma's 3 q^2
+            work: vec![0.0; 3 * qmax * qmax + 7 * qmax + 4],
             y_sim: None,
         };
         c.recompute_eta();
@@ -517,11 +518,10 @@ impl<'a> Chain<'a> {
         let t = &m.terms[ti];
         let s = &mut self.terms[ti];
         let q = t.q;
-        steps::draw_theta(&mut self.rng, &s.beta, q, &s.prec, &t.mean_col, &m.fixef_mean, &m.fixef_sd, &mut s.theta);
-        let (sig, prec) = steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, s.iw_df, &s.iw_scale)
-            .ok_or("the covariance draw was numerically singular; check the scale of the predictors and the prior")?;
-        s.sigma.copy_from_slice(sig.as_slice());
-        s.prec.copy_from_slice(prec.as_slice());
+        steps::draw_theta(&mut self.rng, &s.beta, q, &s.prec, &t.mean_col, &m.fixef_mean, &m.fixef_sd, &mut s.theta, &mut self.work);
+        if !steps::draw_sigma(&mut self.rng, &s.beta, &s.theta, s.iw_df, &s.iw_scale, &mut self.work, &mut s.sigma, &mut s.prec) {
+            return Err("the covariance draw was numerically singular; check the scale of the predictors and the prior".into());
+        }
         if let CovPrior::HuangWand { nu, sd_scale } = &t.cov_prior {
             steps::draw_hw_a(&mut self.rng, &s.prec, *nu, sd_scale, &mut s.a);
             for k in 0..q {

@@ -1,6 +1,6 @@
 //! Draws from the standard distributions the full conditionals need.
 
-use nalgebra::DMatrix;
+use crate::linalg::{dot, solve_lower, solve_lower_t};
 use rand::Rng;
 use rand_distr::{ChiSquared, Distribution, Gamma, StandardNormal};
 
@@ -44,70 +44,105 @@ pub fn positive_normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 
 /// with S = L L' and A lower triangular (A_ii^2 ~ chi^2(nu - i), A_ij ~ N(0, 1)), so
 /// Sigma = (L A^-T)(L A^-T)' and Sigma^-1 = (L^-T A)(L^-T A)'. Only triangular solves are
 /// needed: S is never inverted, which keeps ill-conditioned scales (tiny prior scale,
-/// nearly collinear group effects) from failing. `s_chol` is L. Returns (Sigma, Sigma^-1),
-/// or None if a draw is not finite.
+/// nearly collinear group effects) from failing. `l` holds L in its lower triangle (q x q,
+/// column-major, as `chol_in_place` leaves it); `work` needs 2 q^2 slots. Sigma and Sigma^-1
+/// go to `sigma` and `prec`; false if a draw is not finite. Allocates nothing: it runs for
+/// every term in every sweep.
 pub fn inv_wishart<R: Rng + ?Sized>(
     rng: &mut R,
     nu: f64,
-    s_chol: &DMatrix<f64>,
-) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
-    let q = s_chol.nrows();
-    let mut a = DMatrix::<f64>::zeros(q, q);
+    l: &[f64],
+    q: usize,
+    work: &mut [f64],
+    sigma: &mut [f64],
+    prec: &mut [f64],
+) -> bool {
+    let qq = q * q;
+    let (a, x) = work[..2 * qq].split_at_mut(qq);
+    a.fill(0.0);
     for i in 0..q {
-        let chi = ChiSquared::new(nu - i as f64).ok()?;
-        a[(i, i)] = chi.sample(rng).sqrt();
+        let Ok(chi) = ChiSquared::new(nu - i as f64) else { return false };
+        a[i + i * q] = chi.sample(rng).sqrt();
         for j in 0..i {
-            a[(i, j)] = std_normal(rng);
+            a[i + j * q] = std_normal(rng);
         }
     }
-    // C = L A^-T solves C A' = L, i.e. A C' = L'
-    let ct = a.solve_lower_triangular(&s_chol.transpose())?;
-    let sigma = ct.transpose() * &ct;
-    // D = L^-T A solves L' D = A
-    let d = s_chol.transpose().solve_upper_triangular(&a)?;
-    let prec = &d * d.transpose();
-    if sigma.iter().chain(prec.iter()).all(|v| v.is_finite()) {
-        Some((sigma, prec))
-    } else {
-        None
+    // X = A^-1 L' = C' with C = L A^-T, column by column; Sigma = C C' = X' X
+    for c in 0..q {
+        let col = &mut x[c * q..(c + 1) * q];
+        for (r, v) in col.iter_mut().enumerate() {
+            *v = if r <= c { l[c + r * q] } else { 0.0 };
+        }
+        solve_lower(a, q, col);
     }
+    for i in 0..q {
+        for j in 0..q {
+            sigma[i + j * q] = dot(&x[i * q..(i + 1) * q], &x[j * q..(j + 1) * q]);
+        }
+    }
+    // D = L^-T A, column by column (A's columns in place); Sigma^-1 = D D'
+    for c in 0..q {
+        solve_lower_t(l, q, &mut a[c * q..(c + 1) * q]);
+    }
+    for i in 0..q {
+        for j in 0..q {
+            prec[i + j * q] = (0..q).map(|c| a[i + c * q] * a[j + c * q]).sum();
+        }
+    }
+    sigma[..qq].iter().chain(&prec[..qq]).all(|v| v.is_finite())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::DMatrix;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
     #[test]
     fn inverse_wishart_mean_is_scale_over_df_minus_q_minus_1() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let s = DMatrix::from_row_slice(2, 2, &[2.0, 0.6, 0.6, 1.0]);
+        let scales = [
+            DMatrix::from_row_slice(2, 2, &[2.0, 0.6, 0.6, 1.0]),
+            DMatrix::from_row_slice(3, 3, &[2.0, 0.6, -0.3, 0.6, 1.0, 0.2, -0.3, 0.2, 0.5]),
+        ];
         let nu = 9.0;
-        let l = s.clone().cholesky().unwrap().l();
-        let n = 40_000;
-        let mut mean = DMatrix::<f64>::zeros(2, 2);
-        let mut sq = DMatrix::<f64>::zeros(2, 2);
-        for _ in 0..n {
-            let (sig, prec) = inv_wishart(&mut rng, nu, &l).unwrap();
-            let id = &sig * &prec;
-            assert!((id[(0, 0)] - 1.0).abs() < 1e-9 && id[(0, 1)].abs() < 1e-9);
-            mean += &sig;
-            sq += sig.component_mul(&sig);
-        }
-        mean /= n as f64;
-        sq /= n as f64;
-        let expect = &s / (nu - 2.0 - 1.0);
-        for i in 0..2 {
-            for j in 0..2 {
-                // Monte Carlo standard error of the mean from the sample variance
-                let se = ((sq[(i, j)] - mean[(i, j)].powi(2)) / n as f64).sqrt();
-                assert!(
-                    (mean[(i, j)] - expect[(i, j)]).abs() < 4.0 * se,
-                    "entry ({i},{j}): {} vs {} (se {se})",
-                    mean[(i, j)],
-                    expect[(i, j)]
-                );
+        for s in scales {
+            let q = s.nrows();
+            // the strict upper triangle of the factor is garbage, as chol_in_place leaves it
+            let mut l = s.clone().cholesky().unwrap().l();
+            for i in 0..q {
+                for j in i + 1..q {
+                    l[(i, j)] = 99.0;
+                }
+            }
+            let n = 40_000;
+            let mut mean = DMatrix::<f64>::zeros(q, q);
+            let mut sq = DMatrix::<f64>::zeros(q, q);
+            let (mut work, mut sig, mut prec) = (vec![0.0; 2 * q * q], vec![0.0; q * q], vec![0.0; q * q]);
+            for _ in 0..n {
+                assert!(inv_wishart(&mut rng, nu, l.as_slice(), q, &mut work, &mut sig, &mut prec));
+                let (sig, prec) = (DMatrix::from_column_slice(q, q, &sig), DMatrix::from_column_slice(q, q, &prec));
+                let id = &sig * &prec;
+                assert!((id - DMatrix::<f64>::identity(q, q)).abs().max() < 1e-9);
+                assert!((&sig - sig.transpose()).abs().max() < 1e-12);
+                mean += &sig;
+                sq += sig.component_mul(&sig);
+            }
+            mean /= n as f64;
+            sq /= n as f64;
+            let expect = &s / (nu - q as f64 - 1.0);
+            for i in 0..q {
+                for j in 0..q {
+                    // Monte Carlo standard error of the mean from the sample variance
+                    let se = ((sq[(i, j)] - mean[(i, j)].powi(2)) / n as f64).sqrt();
+                    assert!(
+                        (mean[(i, j)] - expect[(i, j)]).abs() < 4.0 * se,
+                        "q = {q}, entry ({i},{j}): {} vs {} (se {se})",
+                        mean[(i, j)],
+                        expect[(i, j)]
+                    );
+                }
             }
         }
     }

@@ -7,7 +7,6 @@ use crate::dist::{inv_gamma, inv_wishart, std_normal};
 use crate::family::Family;
 use crate::rows::{GroupRows, RowState};
 use crate::linalg::{chol_in_place, dot, lower_t_mul, quad_form, solve_lower, solve_lower_t};
-use nalgebra::DMatrix;
 use rand::Rng;
 
 /// Rows of one group in one term: their row indices and their z values (row-major, q each).
@@ -389,7 +388,7 @@ pub fn gibbs_group<R: Rng + ?Sized>(
 
 /// Gibbs step for the group means theta (Hoff's theta | beta, Sigma), for the components
 /// that are free (`free[k]` is the prior index of component k); other components stay 0.
-/// Prior theta_k ~ N(mu_k, sd_k^2) independent.
+/// Prior theta_k ~ N(mu_k, sd_k^2) independent. `work` needs q^2 + 4q slots.
 #[allow(clippy::too_many_arguments)]
 pub fn draw_theta<R: Rng + ?Sized>(
     rng: &mut R,
@@ -400,62 +399,70 @@ pub fn draw_theta<R: Rng + ?Sized>(
     prior_mean: &[f64],
     prior_sd: &[f64],
     theta: &mut [f64],
+    work: &mut [f64],
 ) {
-    let idx: Vec<usize> = (0..q).filter(|&k| free[k].is_some()).collect();
-    let f = idx.len();
+    let f = free.iter().filter(|k| k.is_some()).count();
     if f == 0 {
         return;
     }
     let m = beta.len() / q;
-    let mut sum = vec![0.0; q];
-    for j in 0..m {
+    let (sum, rest) = work.split_at_mut(q);
+    let (ps, rest) = rest.split_at_mut(q);
+    let (h, rest) = rest.split_at_mut(f * f);
+    let (b, rest) = rest.split_at_mut(f);
+    let u = &mut rest[..f];
+    sum.fill(0.0);
+    for bj in beta.chunks_exact(q) {
         for k in 0..q {
-            sum[k] += beta[j * q + k];
+            sum[k] += bj[k];
         }
     }
-    let mut ps = vec![0.0; q];
-    crate::linalg::mat_vec(prec, q, &sum, &mut ps);
-    let mut h = vec![0.0; f * f];
-    let mut b = vec![0.0; f];
-    for (a, &ka) in idx.iter().enumerate() {
-        let pi = free[ka].unwrap();
+    crate::linalg::mat_vec(prec, q, sum, ps);
+    // a, c: positions among the free components; ka, kc: their components
+    let free_k = || free.iter().enumerate().filter_map(|(k, pi)| pi.map(|pi| (k, pi)));
+    for (a, (ka, pi)) in free_k().enumerate() {
         let v0 = prior_sd[pi] * prior_sd[pi];
         b[a] = ps[ka] + prior_mean[pi] / v0;
-        for (c, &kc) in idx.iter().enumerate() {
+        for (c, (kc, _)) in free_k().enumerate() {
             h[a + c * f] = m as f64 * prec[ka + kc * q];
         }
         h[a + a * f] += 1.0 / v0;
     }
-    let ok = chol_in_place(&mut h, f);
+    let ok = chol_in_place(h, f);
     debug_assert!(ok);
-    let mut u = vec![0.0; f];
-    draw_canonical_normal(rng, &h, f, &mut b, &mut u);
-    for (a, &ka) in idx.iter().enumerate() {
+    draw_canonical_normal(rng, h, f, b, u);
+    for (a, (ka, _)) in free_k().enumerate() {
         theta[ka] = b[a];
     }
 }
 
-/// Gibbs step for Sigma: inverse-Wishart(nu0 + m, S0 + sum_j (beta_j - theta)(beta_j - theta)').
-/// Returns (Sigma, Sigma^-1), or None if the draw is numerically singular.
+/// Gibbs step for Sigma: inverse-Wishart(nu0 + m, S0 + sum_j (beta_j - theta)(beta_j - theta)'),
+/// into `sigma` and `prec` (Sigma^-1). `work` needs 3 q^2 slots. False if the draw is
+/// numerically singular.
+#[allow(clippy::too_many_arguments)]
 pub fn draw_sigma<R: Rng + ?Sized>(
     rng: &mut R,
     beta: &[f64],
     theta: &[f64],
     prior_df: f64,
     prior_scale: &[f64],
-) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
+    work: &mut [f64],
+    sigma: &mut [f64],
+    prec: &mut [f64],
+) -> bool {
     let q = theta.len();
     let m = beta.len() / q;
-    let mut s = DMatrix::from_column_slice(q, q, prior_scale);
-    for j in 0..m {
-        let d = &beta[j * q..(j + 1) * q];
-        for a in 0..q {
-            for c in 0..q {
-                s[(a, c)] += (d[a] - theta[a]) * (d[c] - theta[c]);
+    let (s, rest) = work.split_at_mut(q * q);
+    s.copy_from_slice(prior_scale);
+    for bj in beta.chunks_exact(q) {
+        for c in 0..q {
+            let dc = bj[c] - theta[c];
+            for a in c..q {
+                s[a + c * q] += (bj[a] - theta[a]) * dc;
             }
         }
     }
-    inv_wishart(rng, prior_df + m as f64, &s.cholesky()?.l())
+    chol_in_place(s, q) && inv_wishart(rng, prior_df + m as f64, s, q, rest, sigma, prec)
 }
 
 /// Along the direction that moves component k of every group by `factor` times its
@@ -1242,7 +1249,7 @@ mod tests {
         let mut theta = [0.0];
         let draws: Vec<f64> = (0..100_000)
             .map(|_| {
-                draw_theta(&mut rng, &beta, 1, &[1.0 / s2], &[Some(0)], &[mu0], &[sd0], &mut theta);
+                draw_theta(&mut rng, &beta, 1, &[1.0 / s2], &[Some(0)], &[mu0], &[sd0], &mut theta, &mut [0.0; 5]);
                 theta[0]
             })
             .collect();
@@ -1251,7 +1258,7 @@ mod tests {
         assert!((s * s / pv - 1.0).abs() < 0.03);
         // a component that is not free stays at zero
         let mut t2 = [0.0, 0.0];
-        draw_theta(&mut rng, &[1.0, 1.0, 2.0, 2.0], 2, &[1.0, 0.0, 0.0, 1.0], &[Some(0), None], &[0.0], &[1.0], &mut t2);
+        draw_theta(&mut rng, &[1.0, 1.0, 2.0, 2.0], 2, &[1.0, 0.0, 0.0, 1.0], &[Some(0), None], &[0.0], &[1.0], &mut t2, &mut [0.0; 12]);
         assert_eq!(t2[1], 0.0);
     }
 
@@ -1264,7 +1271,13 @@ mod tests {
         let (nu0, s0) = (3.0, 1.0);
         let expect = (s0 + ss) / (nu0 + 5.0 - 2.0);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let draws: Vec<f64> = (0..100_000).map(|_| draw_sigma(&mut rng, &beta, &theta, nu0, &[s0]).unwrap().0[(0, 0)]).collect();
+        let (mut work, mut sig, mut prec) = ([0.0; 3], [0.0], [0.0]);
+        let draws: Vec<f64> = (0..100_000)
+            .map(|_| {
+                assert!(draw_sigma(&mut rng, &beta, &theta, nu0, &[s0], &mut work, &mut sig, &mut prec));
+                sig[0]
+            })
+            .collect();
         let (m, s) = mean_sd(&draws);
         assert!((m - expect).abs() < 5.0 * s / (draws.len() as f64).sqrt(), "{m} vs {expect}");
     }
@@ -1279,14 +1292,15 @@ mod tests {
         let mut a = [1.0, 1.0];
         let n = 200_000;
         let (mut below, mut rho2) = ([0usize; 2], 0.0);
+        let (mut work, mut sig, mut prec) = ([0.0; 12], [0.0; 4], [0.0; 4]);
         for _ in 0..n {
             let s0 = [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]];
-            let (sig, prec) = draw_sigma(&mut rng, &[], &[0.0, 0.0], nu + 1.0, &s0).unwrap();
-            draw_hw_a(&mut rng, prec.as_slice(), nu, &a_scale, &mut a);
+            assert!(draw_sigma(&mut rng, &[], &[0.0, 0.0], nu + 1.0, &s0, &mut work, &mut sig, &mut prec));
+            draw_hw_a(&mut rng, &prec, nu, &a_scale, &mut a);
             for k in 0..2 {
-                below[k] += usize::from(sig[(k, k)].sqrt() < a_scale[k]);
+                below[k] += usize::from(sig[k + 2 * k].sqrt() < a_scale[k]);
             }
-            rho2 += sig[(0, 1)].powi(2) / (sig[(0, 0)] * sig[(1, 1)]);
+            rho2 += sig[2].powi(2) / (sig[0] * sig[3]);
         }
         let p = 1.0 / 3f64.sqrt();
         let se = (p * (1.0 - p) / n as f64).sqrt();
