@@ -135,10 +135,18 @@ const MAX_AUX_EVERY: usize = 16;
 const DATA_DOMINATE: f64 = 0.25;
 
 /// Scaling moves per component and sweep: few groups make small variances poorly identified
-/// (funnels), many make the funnel rare. Each move is a pass over the term's rows.
-fn scaling_moves(m: usize) -> usize {
-    MANY_GROUPS.div_ceil(m.max(1)).clamp(1, 5)
+/// (funnels), many make the funnel rare. Each move is a pass over the term's rows. Terms
+/// with at most FEW_ROWS rows per group (observation-level terms, small clusters) keep at
+/// least 3: their groups' steps cost far more than a pass, and their variances, weakly
+/// identified by each group, mixed slowly with one (grouseticks' INDEX term slowed the
+/// nested BROOD and LOCATION variances too: their min ESS per second rose by half with 3).
+fn scaling_moves(m: usize, rows: usize) -> usize {
+    let least = if rows <= FEW_ROWS * m { 3 } else { 1 };
+    MANY_GROUPS.div_ceil(m.max(1)).clamp(least, 5)
 }
+
+/// See `scaling_moves`.
+const FEW_ROWS: usize = 4;
 
 /// Terms with fewer rows update their groups on one thread: a sweep over them is too short
 /// to gain from splitting.
@@ -262,7 +270,7 @@ impl<'a> Chain<'a> {
                 a,
                 scale_steps: vec![(0.5f64).ln(); q],
                 shear_steps: vec![(0.5f64).ln(); q * q],
-                n_scalings: scaling_moves(t.m),
+                n_scalings: scaling_moves(t.m, t.rows.len()),
                 beta,
                 theta,
                 sigma,
@@ -1044,5 +1052,10 @@ mod tests {
         // 2 counts per group: f is about 0.4, every sweep, all 4 scaling moves
         let (f, every, scalings) = schedule(50, 2);
         assert!(f > 0.25 && every == 1 && scalings == 4, "f = {f}, every = {every}, scalings = {scalings}");
+        // many groups of few rows keep 3 (scaling_moves' floor), many of more rows 1
+        let (f, _, scalings) = schedule(400, 2);
+        assert!(f > 0.25 && scalings == 3, "f = {f}, scalings = {scalings}");
+        assert_eq!(scaling_moves(400, 400 * 5), 1);
+        assert_eq!(scaling_moves(400, 400 * 4), 3);
     }
 }
