@@ -219,8 +219,6 @@ struct Chain<'a> {
     /// (every sweep early in warmup; see `choose_aux_every`).
     aux_every: usize,
     n_sweeps: usize,
-    /// Per-row shifts of the gaussian expansion moves (empty for other families).
-    dz: Vec<f64>,
     work: Vec<f64>,
     /// A simulated response used instead of the model's (Geweke's joint-distribution test).
     y_sim: Option<Vec<f64>>,
@@ -301,7 +299,6 @@ impl<'a> Chain<'a> {
             aux_every: 1,
             nest_steps: vec![(0.5f64).ln(); model.nested.len()],
             n_sweeps: 0,
-            dz: vec![0.0; if model.family.is_gaussian() { model.n } else { 0 }],
             // the group and block steps' scratch, and draw_sigma's 3 q^2
             work: vec![0.0; 3 * qmax * qmax + 7 * qmax + 4],
             y_sim: None,
@@ -563,7 +560,6 @@ impl<'a> Chain<'a> {
                         &mut s.a[k],
                         sd_scale[k],
                         &mut s.iw_scale,
-                        &mut self.dz,
                     );
                 }
             }
@@ -580,7 +576,6 @@ impl<'a> Chain<'a> {
                     &mut s.prec,
                     self.sigma2,
                     &s.iw_scale,
-                    &mut self.dz,
                 );
             }
             return;

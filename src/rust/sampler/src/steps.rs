@@ -360,6 +360,9 @@ pub fn gibbs_group<R: Rng + ?Sized>(
     work: &mut [f64],
 ) {
     let q = beta.len();
+    if q == 1 {
+        return gibbs_group_1(rng, y, eta, g, ztz[0], &mut beta[0], mean[0], prec[0], sigma2);
+    }
     let (h, rest) = work.split_at_mut(q * q);
     let (b, rest) = rest.split_at_mut(q);
     let (u, old) = rest.split_at_mut(q);
@@ -383,6 +386,25 @@ pub fn gibbs_group<R: Rng + ?Sized>(
     }
     for (k, &i) in g.rows.iter().enumerate() {
         eta[i] += dot(&g.z[k * q..(k + 1) * q], &old[..q]);
+    }
+}
+
+/// `gibbs_group` for q = 1 (random intercepts) in scalars: on small models the q x q
+/// loops and calls were most of a group's step.
+#[allow(clippy::too_many_arguments)]
+fn gibbs_group_1<R: Rng + ?Sized>(rng: &mut R, y: &[f64], eta: &mut [f64], g: Group, ztz: f64, beta: &mut f64, mean: f64, prec: f64, sigma2: f64) {
+    let h = ztz / sigma2 + prec;
+    let mut b = prec * mean;
+    for (&i, &z) in g.rows.iter().zip(g.z) {
+        b += z * (y[i] - eta[i] + z * *beta) / sigma2;
+    }
+    debug_assert!(h > 0.0, "Z'Z/s2 + Sigma^-1 is positive");
+    let l = h.sqrt();
+    let new = (b / l + std_normal(rng)) / l;
+    let d = new - *beta;
+    *beta = new;
+    for (&i, &z) in g.rows.iter().zip(g.z) {
+        eta[i] += z * d;
     }
 }
 
@@ -533,13 +555,6 @@ fn take_proposal(term: &crate::model::Term, rows: &mut RowState, prop: &RowState
     }
 }
 
-/// eta += dz, dz per position of the term's rows (gaussian moves).
-fn add_shift(term: &crate::model::Term, eta: &mut [f64], dz: &[f64]) {
-    for (pos, &i) in term.rows.iter().enumerate() {
-        eta[i] += dz[pos];
-    }
-}
-
 /// For the gaussian Gibbs versions: D = sum d_i^2 and R = sum (y_i - eta_i) d_i along the
 /// same direction with factor 1.
 fn direction_moments(y: &[f64], eta: &[f64], term: &crate::model::Term, (k, src): (usize, usize), beta: &[f64], theta: &[f64]) -> (f64, f64) {
@@ -547,23 +562,41 @@ fn direction_moments(y: &[f64], eta: &[f64], term: &crate::model::Term, (k, src)
     let (mut d2, mut rd) = (0.0, 0.0);
     for j in 0..term.m {
         let b = beta[j * q + src] - theta[src];
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            let i = term.rows[pos];
-            let d = b * term.z[pos * q + k];
-            d2 += d * d;
-            rd += (y[i] - eta[i]) * d;
+        let (lo, hi) = (term.ptr[j], term.ptr[j + 1]);
+        let z = term.z[lo * q..hi * q].chunks_exact(q).map(|zr| zr[k]);
+        // contiguous rows (the first term) as slices: no row index per row
+        if term.contiguous {
+            for ((&yi, &ei), zk) in y[lo..hi].iter().zip(&eta[lo..hi]).zip(z) {
+                let d = b * zk;
+                d2 += d * d;
+                rd += (yi - ei) * d;
+            }
+        } else {
+            for (&i, zk) in term.rows[lo..hi].iter().zip(z) {
+                let d = b * zk;
+                d2 += d * d;
+                rd += (y[i] - eta[i]) * d;
+            }
         }
     }
     (d2, rd)
 }
 
-/// eta changes along that direction with `factor`, into `dz`.
-fn direction_shift(term: &crate::model::Term, (k, src): (usize, usize), factor: f64, beta: &[f64], theta: &[f64], dz: &mut [f64]) {
+/// eta moves along that direction with `factor` (gaussian moves).
+fn shift_eta(term: &crate::model::Term, (k, src): (usize, usize), factor: f64, beta: &[f64], theta: &[f64], eta: &mut [f64]) {
     let q = term.q;
     for j in 0..term.m {
         let shift = factor * (beta[j * q + src] - theta[src]);
-        for pos in term.ptr[j]..term.ptr[j + 1] {
-            dz[pos] = shift * term.z[pos * q + k];
+        let (lo, hi) = (term.ptr[j], term.ptr[j + 1]);
+        let z = term.z[lo * q..hi * q].chunks_exact(q).map(|zr| zr[k]);
+        if term.contiguous {
+            for (e, zk) in eta[lo..hi].iter_mut().zip(z) {
+                *e += shift * zk;
+            }
+        } else {
+            for (&i, zk) in term.rows[lo..hi].iter().zip(z) {
+                eta[i] += shift * zk;
+            }
         }
     }
 }
@@ -578,7 +611,7 @@ fn direction_shift(term: &crate::model::Term, (k, src): (usize, usize), factor: 
 /// Under the Huang-Wand prior (`hw` = Some((a_k, A_k, iw_scale_kk))) a_k moves too, to
 /// a_k / lambda^2, which keeps tr(S Sigma^-1) fixed; the log ratio is then
 ///   d loglik + log lambda - (lambda^2 - 1) / (A_k^2 a_k).
-/// `sigma` and `prec` (Sigma^-1) are updated in place on acceptance; `dz` needs n slots.
+/// `sigma` and `prec` (Sigma^-1) are updated in place on acceptance.
 #[allow(clippy::too_many_arguments)]
 pub fn scale_component<R: Rng + ?Sized, F: Family + ?Sized>(
     rng: &mut R,
@@ -734,15 +767,13 @@ pub fn gibbs_scale_component<R: Rng + ?Sized>(
     a: &mut f64,
     a_scale: f64,
     iw_scale: &mut [f64],
-    dz: &mut [f64],
 ) {
     let q = term.q;
     let (d2, rd) = direction_moments(y, eta, term, (k, k), beta, theta);
     let prec_l = d2 / sigma2 + 2.0 / (a_scale * a_scale * *a);
     let mean = (d2 + rd) / sigma2 / prec_l;
     let lambda = crate::dist::positive_normal(rng, mean, prec_l.sqrt().recip());
-    direction_shift(term, (k, k), lambda - 1.0, beta, theta, dz);
-    add_shift(term, eta, dz);
+    shift_eta(term, (k, k), lambda - 1.0, beta, theta, eta);
     apply_scale(term, k, lambda, beta, theta, sigma, prec);
     *a /= lambda * lambda;
     iw_scale[k + k * q] *= lambda * lambda;
@@ -831,15 +862,13 @@ pub fn gibbs_shear_component<R: Rng + ?Sized>(
     prec: &mut [f64],
     sigma2: f64,
     iw_scale: &[f64],
-    dz: &mut [f64],
 ) {
     let q = term.q;
     let (d2, rd) = direction_moments(y, eta, term, (k, l), beta, theta);
     let (lin, quad) = shear_trace_terms(prec, iw_scale, q, k, l);
     let h = d2 / sigma2 + quad;
     let c = (rd / sigma2 + lin) / h + std_normal(rng) / h.sqrt();
-    direction_shift(term, (k, l), c, beta, theta, dz);
-    add_shift(term, eta, dz);
+    shift_eta(term, (k, l), c, beta, theta, eta);
     apply_shear(term, (k, l), c, beta, theta, sigma, prec);
 }
 
@@ -1408,7 +1437,7 @@ mod tests {
         let mut a = [a_scale * a_scale];
         let mut s0 = [2.0 * nu / a[0]];
         let mut beta = vec![0.0; m + 1];
-        let (mut eta, mut dz) = ([0.0], [0.0]);
+        let mut eta = [0.0];
         let resp = Response { y: &model.y, trials: model.trials() };
         let n = 400_000;
         let mut below = 0usize;
@@ -1419,7 +1448,7 @@ mod tests {
             draw_hw_a(&mut rng, &prec, nu, &[a_scale], &mut a);
             s0[0] = 2.0 * nu / a[0];
             if gibbs {
-                gibbs_scale_component(&mut rng, &model.y, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, 1.0, &mut a[0], a_scale, &mut s0, &mut dz);
+                gibbs_scale_component(&mut rng, &model.y, &mut eta, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, 1.0, &mut a[0], a_scale, &mut s0);
             } else {
                 scale_component(&mut rng, &Poisson, resp, &mut st, &mut prop, term, 0, &mut beta, &[0.0], &mut sigma, &mut prec, nu, &mut s0, Some((&mut a[0], a_scale)), 1.0);
             }
@@ -1464,7 +1493,7 @@ mod tests {
             let mut a = [a_scale[0] * a_scale[0], a_scale[1] * a_scale[1]];
             let mut s0 = if gibbs { [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]] } else { s_iw };
             let mut beta = vec![0.0; 2 * (m + 1)];
-            let (mut eta, mut dz) = ([0.0], [0.0]);
+            let mut eta = [0.0];
             let resp = Response { y: &model.y, trials: model.trials() };
             let n = 300_000;
             let (mut mean, mut rho2, mut below) = ([0.0; 4], 0.0, [0usize; 2]);
@@ -1479,10 +1508,10 @@ mod tests {
                     draw_hw_a(&mut rng, &prec, nu, &a_scale, &mut a);
                     s0 = [2.0 * nu / a[0], 0.0, 0.0, 2.0 * nu / a[1]];
                     for k in 0..2 {
-                        gibbs_scale_component(&mut rng, &model.y, &mut eta, term, k, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, 1.0, &mut a[k], a_scale[k], &mut s0, &mut dz);
+                        gibbs_scale_component(&mut rng, &model.y, &mut eta, term, k, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, 1.0, &mut a[k], a_scale[k], &mut s0);
                     }
                     for kl in [(0, 1), (1, 0)] {
-                        gibbs_shear_component(&mut rng, &model.y, &mut eta, term, kl, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, 1.0, &s0, &mut dz);
+                        gibbs_shear_component(&mut rng, &model.y, &mut eta, term, kl, &mut beta, &[0.0, 0.0], &mut sigma, &mut prec, 1.0, &s0);
                     }
                 } else {
                     for k in 0..2 {
