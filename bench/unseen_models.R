@@ -83,3 +83,56 @@ bench_models$age_slope <- function() {
   y <- rpois(m * k, exp(-1 + 0.02 * age + rnorm(m, 0, 0.4)[g]))
   list(formula = y ~ age + (age | g), family = poisson(), data = data.frame(y, age, g = factor(g)))
 }
+
+# A second batch of models the project had not seen (2026-11-25, fourth part): lme4's and
+# MASS's and nlme's classic data sets, run as the first batch.
+bench_models$dyestuff <- function() {
+  list(formula = Yield ~ 1 + (1 | Batch), family = gaussian(), data = lme4::Dyestuff)
+}
+
+# the between-batch variance is estimated as zero by lmer
+bench_models$dyestuff2 <- function() {
+  list(formula = Yield ~ 1 + (1 | Batch), family = gaussian(), data = lme4::Dyestuff2)
+}
+
+bench_models$penicillin <- function() {
+  list(formula = diameter ~ 1 + (1 | plate) + (1 | sample), family = gaussian(), data = lme4::Penicillin)
+}
+
+bench_models$cake <- function() {
+  list(formula = angle ~ recipe * temperature + (1 | recipe:replicate), family = gaussian(), data = lme4::cake)
+}
+
+bench_models$arabid <- function() {
+  list(formula = total.fruits ~ nutrient * amd + rack + status + (1 | popu) + (1 | gen),
+       family = poisson(), data = lme4::Arabidopsis)
+}
+
+# a 4 x 4 covariance from 15 herds
+bench_models$cbpp_slope <- function() {
+  list(formula = cbind(incidence, size - incidence) ~ period + (period | herd), family = binomial(),
+       data = lme4::cbpp)
+}
+
+bench_models$epil <- function() {
+  d <- MASS::epil; d$obs <- factor(seq_len(nrow(d)))
+  list(formula = y ~ lbase * trt + lage + V4 + (1 | subject) + (1 | obs), family = poisson(), data = d)
+}
+
+bench_models$epil1 <- function() {
+  list(formula = y ~ lbase * trt + lage + V4 + (1 | subject), family = poisson(), data = MASS::epil)
+}
+
+bench_models$bacteria <- function() {
+  list(formula = y ~ trt + I(week > 2) + (1 | ID), family = binomial(), data = MASS::bacteria)
+}
+
+# age not centred, a slope variance near zero
+bench_models$orthodont <- function() {
+  list(formula = distance ~ age * Sex + (age | Subject), family = gaussian(),
+       data = as.data.frame(nlme::Orthodont))
+}
+
+bench_models$oxboys <- function() {
+  list(formula = height ~ age + (age | Subject), family = gaussian(), data = as.data.frame(nlme::Oxboys))
+}
