@@ -50,19 +50,21 @@ impl RowState {
         GroupRows { rows, z, q: z.len() / rows.len().max(1), start: None, cur: Raw::new(self), prop: Raw::new(prop) }
     }
 
-    /// Every group of `term` as a `GroupRows`, each handed out once, in order; `prop` (n rows)
-    /// gives group j the scratch positions `ptr[j]..ptr[j + 1]`.
-    pub(crate) fn groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl Iterator<Item = GroupRows<'a>> + 'a {
+    /// The groups of `term` in blocks of `size` consecutive groups (the last may be
+    /// shorter), each handed out once, in order: see `GroupBlock`.
+    pub(crate) fn blocks<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term, size: usize) -> impl Iterator<Item = GroupBlock<'a>> + 'a {
         let (cur, scratch) = self.split(prop, term);
-        (0..term.m).map(move |j| group_at(cur, scratch, term, j))
+        let size = size.max(1);
+        (0..term.m.div_ceil(size)).map(move |b| GroupBlock::new(cur, scratch, term, b * size, ((b + 1) * size).min(term.m)))
     }
 
-    /// As `groups`, for updates on several threads. The groups of a term built by
+    /// As `blocks`, for updates on several threads. The groups of a term built by
     /// `Model::new` partition the rows, so no two of them share a row or a scratch slot (hence
     /// crate-only: a hand-made term could repeat a row).
-    pub(crate) fn par_groups<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term) -> impl IndexedParallelIterator<Item = GroupRows<'a>> + 'a {
+    pub(crate) fn par_blocks<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term, size: usize) -> impl IndexedParallelIterator<Item = GroupBlock<'a>> + 'a {
         let (cur, scratch) = self.split(prop, term);
-        (0..term.m).into_par_iter().map(move |j| group_at(cur, scratch, term, j))
+        let size = size.max(1);
+        (0..term.m.div_ceil(size)).into_par_iter().map(move |b| GroupBlock::new(cur, scratch, term, b * size, ((b + 1) * size).min(term.m)))
     }
 
     fn split<'a>(&'a mut self, prop: &'a mut RowState, term: &Term) -> (Raw<'a>, Raw<'a>) {
@@ -78,7 +80,51 @@ fn group_at<'a>(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j: usize) -> GroupR
     GroupRows { rows: &term.rows[a..b], z: &term.z[a * term.q..b * term.q], q: term.q, start, cur, prop: prop.offset(a) }
 }
 
-/// Raw pointers into a RowState, shared across threads by `RowState::par_groups`; `len`
+/// Consecutive groups `j0..j1` of a term: one group's rows at a time, or the proposal slots
+/// of all of them (positions ptr[j0]..ptr[j1]), so that the family can be evaluated for the
+/// whole block at once. Groups of a row or a few cannot fill a vector alone, and one
+/// evaluation of the family per group is a chain of dependent operations that the CPU
+/// cannot overlap with the next group's.
+pub struct GroupBlock<'a> {
+    cur: Raw<'a>,
+    prop: Raw<'a>,
+    term: &'a Term,
+    j0: usize,
+    j1: usize,
+}
+
+impl<'a> GroupBlock<'a> {
+    fn new(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j0: usize, j1: usize) -> Self {
+        assert!(j0 <= j1 && j1 <= term.m);
+        GroupBlock { cur, prop, term, j0, j1 }
+    }
+    pub fn len(&self) -> usize {
+        self.j1 - self.j0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.j1 == self.j0
+    }
+    /// The block's k-th group (group j0 + k of the term).
+    pub fn group(&mut self, k: usize) -> GroupRows<'_> {
+        assert!(k < self.len());
+        group_at(self.cur, self.prop, self.term, self.j0 + k)
+    }
+    /// The proposal's (eta, loglik, score) slots of every group of the block.
+    pub fn prop_slots(&mut self) -> (&[f64], &mut [f64], &mut [f64]) {
+        let (a, b) = (self.term.ptr[self.j0], self.term.ptr[self.j1]);
+        assert!(b <= self.prop.len);
+        // SAFETY: positions a..b are the scratch of groups j0..j1, this block's only
+        unsafe {
+            (
+                std::slice::from_raw_parts(self.prop.eta.add(a), b - a),
+                std::slice::from_raw_parts_mut(self.prop.ll.add(a), b - a),
+                std::slice::from_raw_parts_mut(self.prop.sc.add(a), b - a),
+            )
+        }
+    }
+}
+
+/// Raw pointers into a RowState, shared across threads by `RowState::par_blocks`; `len`
 /// values from each (every access is checked against it).
 #[derive(Clone, Copy)]
 struct Raw<'a> {
@@ -142,7 +188,7 @@ impl<'a> GroupRows<'a> {
         let a = self.start?;
         let n = self.rows.len();
         assert!(a + n <= self.cur.len);
-        // SAFETY: rows a..a + n are this group's only (see RowState::groups), in bounds
+        // SAFETY: rows a..a + n are this group's only (see RowState::blocks), in bounds
         unsafe {
             Some((
                 std::slice::from_raw_parts(self.cur.eta.add(a), n),
@@ -166,34 +212,46 @@ impl<'a> GroupRows<'a> {
     pub fn z_rows(&self) -> &'a [f64] {
         self.z
     }
-    /// Fills the proposal's eta with the current eta plus z_k'delta at every position and
-    /// returns the proposal's (eta, loglik, score) slots, for the caller to fill the rest.
+    /// Fills the proposal's eta with the current eta plus z_k'delta at every position.
     /// `Q` is the group's q when known at compile time (the dot products unroll), else 0.
-    pub fn shifted_prop<const Q: usize>(&mut self, delta: &[f64]) -> (&[f64], &mut [f64], &mut [f64]) {
-        let n = self.rows.len();
+    pub fn shift_prop<const Q: usize>(&mut self, delta: &[f64]) {
         let q = if Q == 0 { self.q } else { Q };
-        assert!(n <= self.prop.len && q == self.q && delta.len() == q && self.z.len() == n * q);
-        // SAFETY: the group's scratch positions 0..n are its own (see RowState::groups)
-        let (eta, ll, sc) = unsafe {
+        assert!(q == self.q && delta.len() == q && self.z.len() == self.rows.len() * q);
+        let shift = |zk: &[f64]| zk.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>();
+        let (rows, z, cur) = (self.rows, self.z, self.cur);
+        let start = self.start;
+        let (eta, _, _) = self.prop_slots_mut();
+        if let Some(a) = start {
+            assert!(a + eta.len() <= cur.len);
+            // SAFETY: rows a..a + n are this group's only (see RowState::blocks), in bounds
+            let cur = unsafe { std::slice::from_raw_parts(cur.eta.add(a), eta.len()) };
+            for ((e, &c), zk) in eta.iter_mut().zip(cur).zip(z.chunks_exact(q)) {
+                *e = c + shift(zk);
+            }
+        } else {
+            for ((e, &i), zk) in eta.iter_mut().zip(rows).zip(z.chunks_exact(q)) {
+                assert!(i < cur.len);
+                // SAFETY: i < cur.len, and row i belongs to this group only
+                *e = unsafe { *cur.eta.add(i) } + shift(zk);
+            }
+        }
+    }
+    /// The proposal's (eta, loglik, score) slots, one per position.
+    pub fn prop_slots(&mut self) -> (&[f64], &mut [f64], &mut [f64]) {
+        let (e, l, s) = self.prop_slots_mut();
+        (e, l, s)
+    }
+    fn prop_slots_mut(&mut self) -> (&mut [f64], &mut [f64], &mut [f64]) {
+        let n = self.rows.len();
+        assert!(n <= self.prop.len);
+        // SAFETY: the group's scratch positions 0..n are its own (see RowState::blocks)
+        unsafe {
             (
                 std::slice::from_raw_parts_mut(self.prop.eta, n),
                 std::slice::from_raw_parts_mut(self.prop.ll, n),
                 std::slice::from_raw_parts_mut(self.prop.sc, n),
             )
-        };
-        let shift = |zk: &[f64]| zk.iter().zip(delta).map(|(a, b)| a * b).sum::<f64>();
-        if let Some((cur, _, _)) = self.cur_slices() {
-            for ((e, &c), zk) in eta.iter_mut().zip(cur).zip(self.z.chunks_exact(q)) {
-                *e = c + shift(zk);
-            }
-        } else {
-            for ((e, &i), zk) in eta.iter_mut().zip(self.rows).zip(self.z.chunks_exact(q)) {
-                assert!(i < self.cur.len);
-                // SAFETY: i < cur.len, and row i belongs to this group only
-                *e = unsafe { *self.cur.eta.add(i) } + shift(zk);
-            }
         }
-        (eta, ll, sc)
     }
     /// Makes the stored proposal current.
     pub fn accept(&mut self) {

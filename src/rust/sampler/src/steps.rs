@@ -38,6 +38,12 @@ impl Move {
         let accepted = log_ratio.is_finite() && (log_ratio >= 0.0 || rng.gen::<f64>().ln() < log_ratio);
         Move { accepted, log_ratio }
     }
+    /// `decide` with the uniform `u` drawn beforehand (group steps draw it with the
+    /// proposal; it is used only when log_ratio < 0, as in `decide`).
+    pub fn decide_with(u: f64, log_ratio: f64) -> Move {
+        let accepted = log_ratio.is_finite() && (log_ratio >= 0.0 || u.ln() < log_ratio);
+        Move { accepted, log_ratio }
+    }
     /// A move not tried (its proposal was impossible).
     pub fn rejected() -> Move {
         Move { accepted: false, log_ratio: f64::NEG_INFINITY }
@@ -113,11 +119,23 @@ pub fn drift_coef(s: f64) -> f64 {
     s2 / (1.0 + (1.0 - s2).sqrt())
 }
 
+/// Values a group step keeps from `mh_begin` to `mh_finish` (at the start of its scratch):
+/// the current log-likelihood, log q(x* | x), the uniform for the decision, the step size s
+/// and its drift coefficient.
+const KEPT: usize = 5;
+
+/// Scratch of one group step (`mh_begin` to `mh_finish`), without the metric factor.
+pub fn mh_work_len(q: usize) -> usize {
+    KEPT + 6 * q
+}
+
 /// Metropolis step (preconditioned Langevin proposal) for one group's coefficients `beta`
 /// (q) with target p(y_j | beta) N(beta | mean, prec^-1). The current log-likelihood and
 /// score come from the row cache, so the family is evaluated once per row, at the proposal.
 /// `prop_chol` is the Cholesky factor of the proposal metric, `scale` the step size. `work`
-/// needs 7q.
+/// needs `mh_work_len(q)`. The step is `mh_begin`, the family's `prepare` on the proposal,
+/// and `mh_finish`; a sweep runs the first half for a block of small groups, `prepare` once
+/// for the block, then the second half.
 #[allow(clippy::too_many_arguments)]
 pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     rng: &mut R,
@@ -131,38 +149,46 @@ pub fn mh_group<R: Rng + ?Sized, F: Family + ?Sized>(
     scale: f64,
     work: &mut [f64],
 ) -> Move {
+    mh_begin(rng, g, beta, mean, prec, prop_chol, scale, work);
+    let (pe, pl, ps) = g.prop_slots();
+    fam.prepare(pe, pl, ps);
+    mh_finish(fam, resp, g, beta, mean, prec, prop_chol, work)
+}
+
+/// First half of `mh_group`: draws the proposal (and the uniform that decides it, so the
+/// group's stream is not needed after) and writes its eta into the group's proposal slots.
+#[allow(clippy::too_many_arguments)]
+pub fn mh_begin<R: Rng + ?Sized>(rng: &mut R, g: &mut GroupRows, beta: &[f64], mean: &[f64], prec: &[f64], prop_chol: &[f64], scale: f64, work: &mut [f64]) {
     match beta.len() {
-        1 => mh_group_1(rng, fam, resp, g, beta, mean[0], prec[0], prop_chol[0], scale),
-        2 => mh_group_q::<2, _, _>(rng, fam, resp, g, beta, mean, prec, prop_chol, scale, work),
-        _ => mh_group_q::<0, _, _>(rng, fam, resp, g, beta, mean, prec, prop_chol, scale, work),
+        1 => begin_1(rng, g, beta[0], mean[0], prec[0], prop_chol[0], scale, work),
+        2 => begin_q::<2, _>(rng, g, beta, mean, prec, prop_chol, scale, work),
+        _ => begin_q::<0, _>(rng, g, beta, mean, prec, prop_chol, scale, work),
     }
 }
 
-/// `mh_group` for q = Q, or any q with Q = 0. A constant Q (intercept and slope: 2) lets
+/// Second half of `mh_group`, once `prepare` has filled the proposal's slots: the
+/// log-likelihood and gradient at the proposal, the decision, and on acceptance the move.
+#[allow(clippy::too_many_arguments)]
+pub fn mh_finish<F: Family + ?Sized>(fam: &F, resp: Response, g: &mut GroupRows, beta: &mut [f64], mean: &[f64], prec: &[f64], prop_chol: &[f64], work: &mut [f64]) -> Move {
+    match beta.len() {
+        1 => finish_1(fam, resp, g, &mut beta[0], mean[0], prec[0], prop_chol[0], work),
+        2 => finish_q::<2, _>(fam, resp, g, beta, mean, prec, prop_chol, work),
+        _ => finish_q::<0, _>(fam, resp, g, beta, mean, prec, prop_chol, work),
+    }
+}
+
+/// `mh_begin` for q = Q, or any q with Q = 0. A constant Q (intercept and slope: 2) lets
 /// the row loops keep the gradient in registers instead of adding to memory at every row
 /// (a store-to-load chain that was a fifth of a poisson sweep); the operations and their
 /// order are the same, so are the draws.
 #[allow(clippy::too_many_arguments)]
-fn mh_group_q<const Q: usize, R: Rng + ?Sized, F: Family + ?Sized>(
-    rng: &mut R,
-    fam: &F,
-    resp: Response,
-    g: &mut GroupRows,
-    beta: &mut [f64],
-    mean: &[f64],
-    prec: &[f64],
-    prop_chol: &[f64],
-    scale: f64,
-    work: &mut [f64],
-) -> Move {
+fn begin_q<const Q: usize, R: Rng + ?Sized>(rng: &mut R, g: &mut GroupRows, beta: &[f64], mean: &[f64], prec: &[f64], prop_chol: &[f64], scale: f64, work: &mut [f64]) {
     let q = if Q == 0 { beta.len() } else { Q };
-    assert_eq!(q, beta.len(), "mh_group_q: Q and the coefficients differ");
-    let (grad, rest) = work.split_at_mut(q);
-    let (gnew, rest) = rest.split_at_mut(q);
+    assert_eq!(q, beta.len(), "begin_q: Q and the coefficients differ");
+    let (kept, rest) = work.split_at_mut(KEPT);
     let (delta, rest) = rest.split_at_mut(q);
     let (d_old, rest) = rest.split_at_mut(q);
-    let (d_new, rest) = rest.split_at_mut(q);
-    let (tmp, out) = rest.split_at_mut(q);
+    let grad = &mut rest[..q];
     let lv = Langevin { l: prop_chol, q, s: scale.min(1.0) };
     // gradient of the log posterior at beta
     for k in 0..q {
@@ -189,17 +215,35 @@ fn mh_group_q<const Q: usize, R: Rng + ?Sized, F: Family + ?Sized>(
     }
     lv.drift(grad);
     let log_q_fwd = lv.propose(rng, grad, delta);
-    // likelihood and gradient at the proposal
+    kept.copy_from_slice(&[ll_old, log_q_fwd, rng.gen::<f64>(), lv.s, 0.0]);
+    g.shift_prop::<Q>(delta);
+}
+
+/// `mh_finish` for q = Q (see `begin_q`).
+#[allow(clippy::too_many_arguments)]
+fn finish_q<const Q: usize, F: Family + ?Sized>(fam: &F, resp: Response, g: &mut GroupRows, beta: &mut [f64], mean: &[f64], prec: &[f64], prop_chol: &[f64], work: &mut [f64]) -> Move {
+    let q = if Q == 0 { beta.len() } else { Q };
+    assert_eq!(q, beta.len(), "finish_q: Q and the coefficients differ");
+    let (kept, rest) = work.split_at_mut(KEPT);
+    let &mut [ll_old, log_q_fwd, u, s, _] = kept else { unreachable!() };
+    let (delta, rest) = rest.split_at_mut(q);
+    let (d_old, rest) = rest.split_at_mut(q);
+    let (gnew, rest) = rest.split_at_mut(q);
+    let (d_new, rest) = rest.split_at_mut(q);
+    let (tmp, rest) = rest.split_at_mut(q);
+    let out = &mut rest[..q];
+    let lv = Langevin { l: prop_chol, q, s };
     for k in 0..q {
+        debug_assert_eq!(d_old[k], beta[k] - mean[k]);
         d_new[k] = d_old[k] + delta[k];
     }
     crate::linalg::mat_vec(prec, q, d_new, gnew);
     gnew.iter_mut().for_each(|v| *v = -*v);
-    let ll_new = proposal_rows::<Q, _>(fam, resp, g, delta, gnew);
+    let ll_new = proposal_rows::<Q, _>(fam, resp, g, gnew);
     lv.drift(gnew);
     let log_q_back = lv.log_q_back(delta, gnew, tmp, out);
     let log_ratio = ll_new - ll_old + 0.5 * (quad_form(prec, q, d_old) - quad_form(prec, q, d_new)) + log_q_back - log_q_fwd;
-    let mv = Move::decide(rng, log_ratio);
+    let mv = Move::decide_with(u, log_ratio);
     if mv.accepted {
         g.accept();
         for k in 0..q {
@@ -209,25 +253,13 @@ fn mh_group_q<const Q: usize, R: Rng + ?Sized, F: Family + ?Sized>(
     mv
 }
 
-/// `mh_group` for q = 1 (random intercepts, the most common term) in scalars: the same
+/// `mh_begin` for q = 1 (random intercepts, the most common term) in scalars: the same
 /// operations in the same order, so the same draws, without the q x q loops and calls.
 #[allow(clippy::too_many_arguments)]
-fn mh_group_1<R: Rng + ?Sized, F: Family + ?Sized>(
-    rng: &mut R,
-    fam: &F,
-    resp: Response,
-    g: &mut GroupRows,
-    beta: &mut [f64],
-    mean: f64,
-    prec: f64,
-    l: f64,
-    scale: f64,
-) -> Move {
+fn begin_1<R: Rng + ?Sized>(rng: &mut R, g: &mut GroupRows, beta: f64, mean: f64, prec: f64, l: f64, scale: f64, work: &mut [f64]) {
     let s = scale.min(1.0);
     let a = drift_coef(s);
-    // drift a H^-1 grad, H = l^2, as Langevin::drift (two triangular solves)
-    let drift = |grad: f64| grad / l / l * a;
-    let d_old = beta[0] - mean;
+    let d_old = beta - mean;
     let mut grad = -(0.0 + prec * d_old);
     let mut ll_old = 0.0;
     if let Some((_, ll, sc)) = g.cur_slices() {
@@ -242,35 +274,43 @@ fn mh_group_1<R: Rng + ?Sized, F: Family + ?Sized>(
             grad += sc * g.z(k)[0];
         }
     }
-    let drift_old = drift(grad);
-    let u = std_normal(rng);
-    let log_q_fwd = -0.5 * (u * u);
-    let delta = s * (u / l) + drift_old;
+    // drift a H^-1 grad, H = l^2, as Langevin::drift (two triangular solves)
+    let drift_old = grad / l / l * a;
+    let un = std_normal(rng);
+    let log_q_fwd = -0.5 * (un * un);
+    let delta = s * (un / l) + drift_old;
+    work[..KEPT + 2].copy_from_slice(&[ll_old, log_q_fwd, rng.gen::<f64>(), s, a, delta, d_old]);
+    g.shift_prop::<1>(&[delta]);
+}
+
+/// `mh_finish` for q = 1 (see `begin_1`).
+#[allow(clippy::too_many_arguments)]
+fn finish_1<F: Family + ?Sized>(fam: &F, resp: Response, g: &mut GroupRows, beta: &mut f64, mean: f64, prec: f64, l: f64, work: &mut [f64]) -> Move {
+    let &[ll_old, log_q_fwd, u, s, a, delta, d_old] = &work[..KEPT + 2] else { unreachable!() };
+    debug_assert_eq!(d_old, *beta - mean);
     let d_new = d_old + delta;
     let mut gnew = [-(0.0 + prec * d_new)];
-    let ll_new = proposal_rows::<1, _>(fam, resp, g, &[delta], &mut gnew);
-    let gnew = gnew[0];
-    let back = 0.0 + l * ((-delta - drift(gnew)) / s);
+    let ll_new = proposal_rows::<1, _>(fam, resp, g, &mut gnew);
+    let back = 0.0 + l * ((-delta - gnew[0] / l / l * a) / s);
     let log_q_back = -0.5 * (back * back);
     let quad = |d: f64| 0.0 + (0.0 + prec * d) * d;
     let log_ratio = ll_new - ll_old + 0.5 * (quad(d_old) - quad(d_new)) + log_q_back - log_q_fwd;
-    let mv = Move::decide(rng, log_ratio);
+    let mv = Move::decide_with(u, log_ratio);
     if mv.accepted {
         g.accept();
-        beta[0] += delta;
+        *beta += delta;
     }
     mv
 }
 
-/// The group's proposal eta + z'delta with its log-likelihood and score in the proposal's
-/// slots; adds score * z to `grad` and returns the summed log-likelihood. Contiguous rows
-/// read the response as slices (no row index, no bounds check per row).
+/// The proposal's log-likelihood and score per row from `prepare`'s values in its slots;
+/// adds score * z to `grad` and returns the summed log-likelihood. Contiguous rows read the
+/// response as slices (no row index, no bounds check per row).
 #[inline(always)]
-fn proposal_rows<const Q: usize, F: Family + ?Sized>(fam: &F, resp: Response, g: &mut GroupRows, delta: &[f64], grad: &mut [f64]) -> f64 {
+fn proposal_rows<const Q: usize, F: Family + ?Sized>(fam: &F, resp: Response, g: &mut GroupRows, grad: &mut [f64]) -> f64 {
     let span = g.span();
     let (rows, z) = (g.rows(), g.z_rows());
-    let (pe, pl, ps) = g.shifted_prop::<Q>(delta);
-    fam.prepare(pe, pl, ps);
+    let (pe, pl, ps) = g.prop_slots();
     match span {
         Some(r) => {
             let yn = resp.y[r.clone()].iter().zip(&resp.trials[r]).map(|(&y, &n)| (y, n));
@@ -1119,7 +1159,7 @@ mod tests {
         let (mut st, mut prop) = (RowState::new(4, true), RowState::new(4, true));
         st.refresh(&Poisson, &y, &trials);
         let chol = [1.0 / 0.3]; // proposal sd 0.3 * scale
-        let mut work = [0.0; 7];
+        let mut work = [0.0; 11];
         let mut draws = Vec::new();
         for it in 0..200_000 {
             let resp = Response { y: &y, trials: &trials };
@@ -1154,6 +1194,24 @@ mod tests {
         }
     }
 
+    /// One group step through the scalar halves for q = 1.
+    #[allow(clippy::too_many_arguments)]
+    fn step_1<F: Family>(rng: &mut ChaCha8Rng, fam: &F, resp: Response, g: &mut GroupRows, beta: &mut [f64; 1], mean: f64, prec: f64, l: f64, scale: f64, work: &mut [f64]) -> Move {
+        begin_1(rng, g, beta[0], mean, prec, l, scale, work);
+        let (pe, pl, ps) = g.prop_slots();
+        fam.prepare(pe, pl, ps);
+        finish_1(fam, resp, g, &mut beta[0], mean, prec, l, work)
+    }
+
+    /// One group step through the halves for q = Q (any q with Q = 0).
+    #[allow(clippy::too_many_arguments)]
+    fn step_q<const Q: usize, F: Family>(rng: &mut ChaCha8Rng, fam: &F, resp: Response, g: &mut GroupRows, beta: &mut [f64], mean: &[f64], prec: &[f64], l: &[f64], scale: f64, work: &mut [f64]) -> Move {
+        begin_q::<Q, _>(rng, g, beta, mean, prec, l, scale, work);
+        let (pe, pl, ps) = g.prop_slots();
+        fam.prepare(pe, pl, ps);
+        finish_q::<Q, _>(fam, resp, g, beta, mean, prec, l, work)
+    }
+
     /// The scalar path for q = 1 must give the same bits as the general one (the draws then
     /// do not depend on which runs), from the same state and stream, at a step below 1.
     #[test]
@@ -1170,15 +1228,15 @@ mod tests {
         };
         let (mut st1, mut stq) = (state(), state());
         let (mut p1, mut pq) = (RowState::new(3, true), RowState::new(3, true));
-        let (mut b1, mut bq) = ([0.4], [0.4]);
+        let (mut b1, mut bq) = ([0.4f64], [0.4f64]);
         let (mut r1, mut rq) = (ChaCha8Rng::seed_from_u64(5), ChaCha8Rng::seed_from_u64(5));
-        let mut work = [0.0; 7];
+        let (mut w1, mut work) = ([0.0; 11], [0.0; 11]);
         let (mu, prec, l, step) = (-0.1, 1.7, 1.9, 0.8);
         let mut moved = 0;
         for _ in 0..500 {
             let resp = Response { y: &y, trials: &trials };
-            let a = mh_group_1(&mut r1, &Binomial, resp, &mut st1.group(&mut p1, &rows, &z), &mut b1, mu, prec, l, step);
-            let b = mh_group_q::<0, _, _>(&mut rq, &Binomial, resp, &mut stq.group(&mut pq, &rows, &z), &mut bq, &[mu], &[prec], &[l], step, &mut work);
+            let a = step_1(&mut r1, &Binomial, resp, &mut st1.group(&mut p1, &rows, &z), &mut b1, mu, prec, l, step, &mut w1);
+            let b = step_q::<0, _>(&mut rq, &Binomial, resp, &mut stq.group(&mut pq, &rows, &z), &mut bq, &[mu], &[prec], &[l], step, &mut work);
             assert_eq!((a.accepted, a.prob().to_bits(), b1[0].to_bits()), (b.accepted, b.prob().to_bits(), bq[0].to_bits()));
             moved += usize::from(a.accepted);
         }
@@ -1202,13 +1260,13 @@ mod tests {
         let (mut p2, mut p0) = (RowState::new(4, true), RowState::new(4, true));
         let (mut b2, mut b0) = ([0.4, -0.1], [0.4, -0.1]);
         let (mut r2, mut r0) = (ChaCha8Rng::seed_from_u64(6), ChaCha8Rng::seed_from_u64(6));
-        let (mut w2, mut w0) = ([0.0; 14], [0.0; 14]);
+        let (mut w2, mut w0) = ([0.0; 17], [0.0; 17]);
         let (mu, prec, l, step) = ([-0.1, 0.2], [1.7, 0.3, 0.3, 2.2], [2.1, 0.4, 0.0, 1.3], 0.8);
         let mut moved = 0;
         for _ in 0..500 {
             let resp = Response { y: &y, trials: &[1.0; 5] };
-            let a = mh_group_q::<2, _, _>(&mut r2, &Poisson, resp, &mut s2.group(&mut p2, &rows, &z), &mut b2, &mu, &prec, &l, step, &mut w2);
-            let b = mh_group_q::<0, _, _>(&mut r0, &Poisson, resp, &mut s0.group(&mut p0, &rows, &z), &mut b0, &mu, &prec, &l, step, &mut w0);
+            let a = step_q::<2, _>(&mut r2, &Poisson, resp, &mut s2.group(&mut p2, &rows, &z), &mut b2, &mu, &prec, &l, step, &mut w2);
+            let b = step_q::<0, _>(&mut r0, &Poisson, resp, &mut s0.group(&mut p0, &rows, &z), &mut b0, &mu, &prec, &l, step, &mut w0);
             assert_eq!((a.accepted, a.prob().to_bits()), (b.accepted, b.prob().to_bits()));
             assert_eq!(b2.map(f64::to_bits), b0.map(f64::to_bits));
             moved += usize::from(a.accepted);
@@ -1232,7 +1290,7 @@ mod tests {
         let (mut st, mut prop) = (RowState::new(3, true), RowState::new(3, true));
         st.eta.fill(5.0);
         st.refresh(&Gaussian, &y, &trials);
-        let mut work = [0.0; 7];
+        let mut work = [0.0; 11];
         for _ in 0..100 {
             let resp = Response { y: &y, trials: &trials };
             let mv = mh_group(&mut rng, &Gaussian, resp, &mut st.group(&mut prop, &rows, &z), &mut beta, &[0.0], &prec, &chol, 1.0, &mut work);
