@@ -84,7 +84,8 @@ struct TermState {
     prec: Vec<f64>,
     /// Data curvature of each group (frozen after warmup); the metric adds Sigma^-1.
     curv: Vec<f64>,
-    log_scale: Vec<f64>,
+    /// Each group's step size.
+    steps: Vec<StepSize>,
     /// Scratch of each group's step (metric and vectors), so groups can run in parallel.
     work: Vec<f64>,
     /// Groups per block of the Metropolis steps (`block_groups`).
@@ -182,6 +183,24 @@ fn random_pair<R: Rng>(rng: &mut R, q: usize) -> (usize, usize) {
 /// Robbins-Monro update of a log step size, capped at log 1 = 0.
 fn adapt_log_scale(ls: &mut f64, gain: f64, prob: f64, target: f64) {
     *ls = (*ls + gain * (prob - target)).min(0.0);
+}
+
+/// A group step's size, adapted on the log scale in warmup; its value is kept beside it, so
+/// that steps after warmup do not each pay an exp (a tenth of a one-row group's step).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct StepSize {
+    log: f64,
+    value: f64,
+}
+
+impl StepSize {
+    fn new(log: f64) -> Self {
+        StepSize { log, value: log.exp() }
+    }
+    fn adapt(&mut self, gain: f64, prob: f64) {
+        adapt_log_scale(&mut self.log, gain, prob, TARGET_ACCEPT);
+        self.value = self.log.exp();
+    }
 }
 
 /// Warmup iteration of the first choice of the expansion moves' schedule: the group
@@ -289,7 +308,7 @@ impl<'a> Chain<'a> {
                 sigma,
                 prec: prec.as_slice().to_vec(),
                 curv: vec![0.0; t.m * q * q],
-                log_scale: vec![initial_log_scale(q); t.m],
+                steps: vec![StepSize::new(initial_log_scale(q)); t.m],
                 work: vec![0.0; t.m * group_work_len(q)],
                 block: block_groups(t),
                 accepted: 0,
@@ -499,7 +518,7 @@ impl<'a> Chain<'a> {
         let model = self.model;
         let t = &model.terms[ti];
         let q = t.q;
-        let TermState { beta, theta, prec, curv, log_scale, work, block, accepted, .. } = &mut self.terms[ti];
+        let TermState { beta, theta, prec, curv, steps: sizes, work, block, accepted, .. } = &mut self.terms[ti];
         if fam.is_gaussian() {
             for j in 0..t.m {
                 let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
@@ -513,14 +532,14 @@ impl<'a> Chain<'a> {
         let (qq, wl, size) = (q * q, group_work_len(q), *block);
         // each block: the first half of every group's step, the family for all their
         // proposals, the second halves
-        type Item<'g> = (usize, ((GroupBlock<'g>, &'g mut [f64]), (&'g mut [f64], (&'g [f64], &'g mut [f64]))));
+        type Item<'g> = (usize, ((GroupBlock<'g>, &'g mut [f64]), (&'g mut [StepSize], (&'g [f64], &'g mut [f64]))));
         let step = |(b, ((mut blk, beta), (ls, (cv, wk)))): Item| -> usize {
             let j0 = b * size;
             for k in 0..blk.len() {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(key.wrapping_add((j0 + k) as u64));
                 let (metric, w) = wk[k * wl..(k + 1) * wl].split_at_mut(qq);
                 steps::metric_chol(&cv[k * qq..(k + 1) * qq], prec, metric);
-                steps::mh_begin(&mut rng, &mut blk.group(k), &beta[k * q..(k + 1) * q], theta, prec, metric, ls[k].exp(), w);
+                steps::mh_begin(&mut rng, &mut blk.group(k), &beta[k * q..(k + 1) * q], theta, prec, metric, ls[k].value, w);
             }
             let (pe, pl, ps) = blk.prop_slots();
             fam.prepare(pe, pl, ps);
@@ -529,7 +548,7 @@ impl<'a> Chain<'a> {
                 let (metric, w) = wk[k * wl..(k + 1) * wl].split_at_mut(qq);
                 let mv = steps::mh_finish(fam, resp, &mut blk.group(k), &mut beta[k * q..(k + 1) * q], theta, prec, metric, w);
                 if let Some(gain) = adapt {
-                    adapt_log_scale(&mut ls[k], gain, mv.prob(), TARGET_ACCEPT);
+                    ls[k].adapt(gain, mv.prob());
                 }
                 n_acc += usize::from(mv.accepted);
             }
@@ -537,10 +556,10 @@ impl<'a> Chain<'a> {
         };
         let n_acc: usize = if self.parallel && t.rows.len() >= PARALLEL_MIN_ROWS && t.m > 1 {
             let blocks = self.rows.par_blocks(&mut self.prop, t, size).zip(beta.par_chunks_mut(size * q));
-            blocks.zip(log_scale.par_chunks_mut(size).zip(curv.par_chunks(size * qq).zip(work.par_chunks_mut(size * wl)))).enumerate().map(step).sum()
+            blocks.zip(sizes.par_chunks_mut(size).zip(curv.par_chunks(size * qq).zip(work.par_chunks_mut(size * wl)))).enumerate().map(step).sum()
         } else {
             let blocks = self.rows.blocks(&mut self.prop, t, size).zip(beta.chunks_mut(size * q));
-            blocks.zip(log_scale.chunks_mut(size).zip(curv.chunks(size * qq).zip(work.chunks_mut(size * wl)))).enumerate().map(step).sum()
+            blocks.zip(sizes.chunks_mut(size).zip(curv.chunks(size * qq).zip(work.chunks_mut(size * wl)))).enumerate().map(step).sum()
         };
         *accepted += n_acc;
     }
@@ -1108,7 +1127,7 @@ mod tests {
         for (ta, tb) in a.terms.iter().zip(&b.terms) {
             assert!(ta.accepted > 0 && ta.accepted == tb.accepted);
             assert_eq!(ta.beta.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), tb.beta.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
-            assert_eq!(ta.log_scale, tb.log_scale);
+            assert_eq!(ta.steps, tb.steps);
         }
         assert_eq!(a.rows.eta, b.rows.eta);
         assert_eq!(a.rows.ll, b.rows.ll);

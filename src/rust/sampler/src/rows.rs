@@ -74,6 +74,7 @@ impl RowState {
     }
 }
 
+#[inline(always)]
 fn group_at<'a>(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j: usize) -> GroupRows<'a> {
     let (a, b) = (term.ptr[j], term.ptr[j + 1]);
     let start = term.contiguous.then_some(a);
@@ -105,6 +106,7 @@ impl<'a> GroupBlock<'a> {
         self.j1 == self.j0
     }
     /// The block's k-th group (group j0 + k of the term).
+    #[inline(always)]
     pub fn group(&mut self, k: usize) -> GroupRows<'_> {
         assert!(k < self.len());
         group_at(self.cur, self.prop, self.term, self.j0 + k)
@@ -260,6 +262,15 @@ impl<'a> GroupRows<'a> {
             let n = self.rows.len();
             assert!(a + n <= self.cur.len);
             // SAFETY: in bounds (asserted); the group's rows and scratch slots are its own
+            if n == 1 {
+                // one row: three moves, not three calls of memcpy
+                unsafe {
+                    *self.cur.eta.add(a) = *self.prop.eta;
+                    *self.cur.ll.add(a) = *self.prop.ll;
+                    *self.cur.sc.add(a) = *self.prop.sc;
+                }
+                return;
+            }
             unsafe {
                 std::ptr::copy_nonoverlapping(self.prop.eta, self.cur.eta.add(a), n);
                 std::ptr::copy_nonoverlapping(self.prop.ll, self.cur.ll.add(a), n);
