@@ -136,3 +136,28 @@ bench_models$orthodont <- function() {
 bench_models$oxboys <- function() {
   list(formula = height ~ age + (age | Subject), family = gaussian(), data = as.data.frame(nlme::Oxboys))
 }
+
+# Third batch (2026-11-25): random slopes in Poisson and binomial models, and q = 3.
+bench_models$epil_slope <- function() {
+  list(formula = y ~ lbase * trt + lage + V4 + (V4 | subject), family = poisson(), data = MASS::epil)
+}
+
+bench_models$bacteria_slope <- function() {
+  list(formula = y ~ trt + week + (week | ID), family = binomial(), data = MASS::bacteria)
+}
+
+# bernoulli, three correlated random coefficients in 40 groups of 50
+bench_models$bern_q3 <- function() {
+  set.seed(7)
+  m <- 40; n <- 2000; g <- rep(seq_len(m), each = n / m); x1 <- rnorm(n); x2 <- rnorm(n)
+  L <- t(chol(matrix(c(0.6, 0.1, -0.1, 0.1, 0.3, 0.05, -0.1, 0.05, 0.2), 3)))
+  b <- t(L %*% matrix(rnorm(3 * m), 3))
+  eta <- -0.3 + 0.5 * x1 - 0.4 * x2 + b[g, 1] + b[g, 2] * x1 + b[g, 3] * x2
+  list(formula = y ~ x1 + x2 + (x1 + x2 | g), family = binomial(),
+       data = data.frame(y = rbinom(n, 1, plogis(eta)), x1 = x1, x2 = x2, g = factor(g)))
+}
+
+bench_models$sleep_q3 <- function() {
+  list(formula = Reaction ~ Days + I(Days^2) + (Days + I(Days^2) | Subject), family = gaussian(),
+       data = lme4::sleepstudy)
+}
