@@ -561,17 +561,19 @@ fn direction_loglik<F: Family + ?Sized>(
             }
         }
     }
-    for j in (0..term.m).filter(|_| term.m != n) {
-        let shift = factor * (beta[j * q + src] - theta[src]);
-        let (a, b) = (term.ptr[j], term.ptr[j + 1]);
-        let z = term.z[a * q..b * q].chunks_exact(q);
-        if term.contiguous {
-            for ((e, &c), zk) in prop.eta[a..b].iter_mut().zip(&rows.eta[a..b]).zip(z) {
-                *e = c + shift * zk[k];
-            }
-        } else {
-            for ((e, &i), zk) in prop.eta[a..b].iter_mut().zip(&term.rows[a..b]).zip(z) {
-                *e = rows.eta[i] + shift * zk[k];
+    if term.m != n {
+        let (pe, re, z, ix) = (&mut prop.eta[..n], &rows.eta[..n], &term.z[..n * q], &term.rows[..n]);
+        for j in 0..term.m {
+            let shift = factor * (beta[j * q + src] - theta[src]);
+            let (a, b) = (term.ptr[j], term.ptr[j + 1]);
+            if term.contiguous {
+                for p in a..b {
+                    pe[p] = re[p] + shift * z[p * q + k];
+                }
+            } else {
+                for p in a..b {
+                    pe[p] = re[ix[p]] + shift * z[p * q + k];
+                }
             }
         }
     }
