@@ -85,7 +85,7 @@ struct TermState {
     /// Data curvature of each group (frozen after warmup); the metric adds Sigma^-1.
     curv: Vec<f64>,
     /// Each group's step size.
-    steps: Vec<StepSize>,
+    step_sizes: Vec<StepSize>,
     /// Scratch of each group's step (metric and vectors), so groups can run in parallel.
     work: Vec<f64>,
     /// Groups per block of the Metropolis steps (`block_groups`).
@@ -308,7 +308,7 @@ impl<'a> Chain<'a> {
                 sigma,
                 prec: prec.as_slice().to_vec(),
                 curv: vec![0.0; t.m * q * q],
-                steps: vec![StepSize::new(initial_log_scale(q)); t.m],
+                step_sizes: vec![StepSize::new(initial_log_scale(q)); t.m],
                 work: vec![0.0; t.m * group_work_len(q)],
                 block: block_groups(t),
                 accepted: 0,
@@ -518,7 +518,7 @@ impl<'a> Chain<'a> {
         let model = self.model;
         let t = &model.terms[ti];
         let q = t.q;
-        let TermState { beta, theta, prec, curv, steps: sizes, work, block, accepted, .. } = &mut self.terms[ti];
+        let TermState { beta, theta, prec, curv, step_sizes: sizes, work, block, accepted, .. } = &mut self.terms[ti];
         if fam.is_gaussian() {
             for j in 0..t.m {
                 let ztz = &t.ztz[j * q * q..(j + 1) * q * q];
@@ -1127,7 +1127,7 @@ mod tests {
         for (ta, tb) in a.terms.iter().zip(&b.terms) {
             assert!(ta.accepted > 0 && ta.accepted == tb.accepted);
             assert_eq!(ta.beta.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), tb.beta.iter().map(|v| v.to_bits()).collect::<Vec<_>>());
-            assert_eq!(ta.steps, tb.steps);
+            assert_eq!(ta.step_sizes, tb.step_sizes);
         }
         assert_eq!(a.rows.eta, b.rows.eta);
         assert_eq!(a.rows.ll, b.rows.ll);

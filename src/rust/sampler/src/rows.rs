@@ -55,7 +55,7 @@ impl RowState {
     pub(crate) fn blocks<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term, size: usize) -> impl Iterator<Item = GroupBlock<'a>> + 'a {
         let (cur, scratch) = self.split(prop, term);
         let size = size.max(1);
-        (0..term.m.div_ceil(size)).map(move |b| GroupBlock::new(cur, scratch, term, b * size, ((b + 1) * size).min(term.m)))
+        (0..term.m.div_ceil(size)).map(move |b| GroupBlock::nth(cur, scratch, term, size, b))
     }
 
     /// As `blocks`, for updates on several threads. The groups of a term built by
@@ -64,7 +64,7 @@ impl RowState {
     pub(crate) fn par_blocks<'a>(&'a mut self, prop: &'a mut RowState, term: &'a Term, size: usize) -> impl IndexedParallelIterator<Item = GroupBlock<'a>> + 'a {
         let (cur, scratch) = self.split(prop, term);
         let size = size.max(1);
-        (0..term.m.div_ceil(size)).into_par_iter().map(move |b| GroupBlock::new(cur, scratch, term, b * size, ((b + 1) * size).min(term.m)))
+        (0..term.m.div_ceil(size)).into_par_iter().map(move |b| GroupBlock::nth(cur, scratch, term, size, b))
     }
 
     fn split<'a>(&'a mut self, prop: &'a mut RowState, term: &Term) -> (Raw<'a>, Raw<'a>) {
@@ -95,8 +95,10 @@ pub struct GroupBlock<'a> {
 }
 
 impl<'a> GroupBlock<'a> {
-    fn new(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, j0: usize, j1: usize) -> Self {
-        assert!(j0 <= j1 && j1 <= term.m);
+    /// Block b of `size` groups (the last may be shorter).
+    fn nth(cur: Raw<'a>, prop: Raw<'a>, term: &'a Term, size: usize, b: usize) -> Self {
+        let (j0, j1) = (b * size, ((b + 1) * size).min(term.m));
+        assert!(j0 <= j1);
         GroupBlock { cur, prop, term, j0, j1 }
     }
     pub fn len(&self) -> usize {
