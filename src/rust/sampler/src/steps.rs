@@ -121,7 +121,7 @@ pub fn drift_coef(s: f64) -> f64 {
 
 /// Values a group step keeps from `mh_begin` to `mh_finish` (at the start of its scratch):
 /// the current log-likelihood, log q(x* | x), the uniform for the decision, the step size s
-/// and its drift coefficient.
+/// and its drift coefficient (kept by the q = 1 path only; `Langevin` recomputes it).
 const KEPT: usize = 5;
 
 /// Scratch of one group step (`mh_begin` to `mh_finish`), without the metric factor.
@@ -544,25 +544,22 @@ fn direction_loglik<F: Family + ?Sized>(
     theta: &[f64],
 ) -> f64 {
     let (q, n) = (term.q, term.rows.len());
+    let (pe, re, z, ix) = (&mut prop.eta[..n], &rows.eta[..n], &term.z[..n * q], &term.rows[..n]);
     if term.m == n {
         // one row per group (observation-level terms): position j is group j, and a loop
         // over groups would spend more on each group's bounds than on its row
-        let (pe, b, z) = (&mut prop.eta[..n], &beta[..n * q], &term.z[..n * q]);
+        let b = &beta[..n * q];
         let shift = |j: usize| factor * (b[j * q + src] - theta[src]) * z[j * q + k];
         if term.contiguous {
-            let re = &rows.eta[..n];
             for j in 0..n {
                 pe[j] = re[j] + shift(j);
             }
         } else {
-            let ix = &term.rows[..n];
             for j in 0..n {
-                pe[j] = rows.eta[ix[j]] + shift(j);
+                pe[j] = re[ix[j]] + shift(j);
             }
         }
-    }
-    if term.m != n {
-        let (pe, re, z, ix) = (&mut prop.eta[..n], &rows.eta[..n], &term.z[..n * q], &term.rows[..n]);
+    } else {
         for j in 0..term.m {
             let shift = factor * (beta[j * q + src] - theta[src]);
             let (a, b) = (term.ptr[j], term.ptr[j + 1]);
