@@ -81,6 +81,13 @@
 #' @param refresh Print each chain's progress every \code{refresh} iterations; 0 is silent.
 #'   The default prints in interactive sessions only. Progress is not printed with
 #'   \code{future = TRUE}.
+#' @param subset,weights,offset As in [glm()] and [lme4::glmer()], evaluated in \code{data}
+#'   first: an optional expression selecting the rows to fit; prior weights, taken by the
+#'   binomial family only, where they are the numbers of trials of a response given as
+#'   proportions (\code{y / n ~ ..., weights = n}, the same model as
+#'   \code{cbind(y, n - y) ~ ...}); an offset added to the linear predictor (with any
+#'   \code{offset()} terms of the formula). Predictions on \code{newdata} evaluate the
+#'   \code{weights} (as trials) and \code{offset} expressions in \code{newdata}.
 #' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
 #'   a message saying how many rows were dropped).
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
@@ -101,13 +108,19 @@
 #'              chains = 2, iter = 1000, refresh = 0, seed = 1)
 #' fit
 #' summary(fit)
+#'
+#' # binomial proportions with the numbers of trials as weights, on a subset of the rows
+#' fit2 <- bglmm(incidence / size ~ period + (1 | herd), data = lme4::cbpp, family = binomial,
+#'               weights = size, subset = period != "4", chains = 2, iter = 1000,
+#'               refresh = 0, seed = 1)
+#' fixef(fit2)
 #' @export
 bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior(),
                   chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,
                   sweeps = NULL, cores = NULL, seed = NULL,
                   refresh = if (interactive()) max(iter %/% 10, 1) else 0,
-                  na.action = stats::na.omit, contrasts = NULL, save_ranef = TRUE,
-                  future = getOption("bglmm.future", FALSE)) {
+                  subset = NULL, weights = NULL, na.action = stats::na.omit, offset = NULL,
+                  contrasts = NULL, save_ranef = TRUE, future = getOption("bglmm.future", FALSE)) {
   call <- match.call()
   family <- bglmm_family(family)
   chains <- check_count(chains, "chains", min = 1)
@@ -123,7 +136,14 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
   save_ranef <- check_flag(save_ranef, "save_ranef")
 
-  md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame())
+  # evaluated by model.frame() in the data, as glm() and glmer() do; substitute() (not
+  # match.call(), which gives ..1 for arguments passed on through a wrapper's dots); an
+  # explicit NULL is dropped by the assignment
+  extras <- list()
+  if (!missing(subset)) extras$subset <- substitute(subset)
+  if (!missing(weights)) extras$weights <- substitute(weights)
+  if (!missing(offset)) extras$offset <- substitute(offset)
+  md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame(), extras)
   collect_setup_garbage(md)
   pr <- resolve_prior(prior, md, family)
   sweeps <- if (is.null(sweeps)) default_sweeps(md) else check_count(sweeps, "sweeps", min = 1)
@@ -173,6 +193,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
       prior = pr, frame = md$frame, fixed_terms = md$fixed_terms,
       X = md$X, y = md$y, trials = md$trials, offset = md$offset,
+      model_args = extras[intersect(c("weights", "offset"), names(extras))],
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
       sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,

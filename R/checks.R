@@ -75,11 +75,6 @@ pp_check.bglmm <- function(object, plotfun = "dens_overlay", nreps = NULL, seed 
   if (!is.null(seed)) set.seed(seed)
   yrep <- posterior_predict.bglmm(object, draws = draws)
   y <- object$y
-  if (object$family$family == "binomial" && any(object$trials != 1)) {
-    y <- y / object$trials
-    yrep <- yrep / matrix(object$trials, nrow(yrep), ncol(yrep), byrow = TRUE)
-  }
-  dimnames(yrep) <- NULL
   args <- list(...)
   if (is.character(args$group) && length(args$group) == 1L) {
     if (!args$group %in% names(object$frame)) {
@@ -87,6 +82,14 @@ pp_check.bglmm <- function(object, plotfun = "dens_overlay", nreps = NULL, seed 
     }
     args$group <- object$frame[[args$group]]
   }
+  if (object$family$family == "binomial" && any(object$trials != 1)) {
+    # proportions; rows of zero trials (zero weights) are left out
+    keep <- object$trials > 0
+    y <- y[keep] / object$trials[keep]
+    yrep <- yrep[, keep, drop = FALSE] / matrix(object$trials[keep], nrow(yrep), sum(keep), byrow = TRUE)
+    if (length(args$group) == length(keep)) args$group <- args$group[keep]
+  }
+  dimnames(yrep) <- NULL
   do.call(fun, c(list(y = y, yrep = yrep), args))
 }
 

@@ -4,10 +4,12 @@
 
 #' Build the model frame, response and design matrices
 #'
+#' @param extras The unevaluated `subset`, `weights` and `offset` arguments of the call (those
+#'   given), evaluated by model.frame() in `data` and then the formula's environment, as glm().
 #' @return A list with `y`, `trials`, `offset`, `X`, `re` (one entry per random-effects term),
 #'   `frame`, `fixed_terms`, `n_dropped`.
 #' @noRd
-bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
+bglmm_model_data <- function(formula, data, family, na.action, contrasts, env, extras = list()) {
   if (!inherits(formula, "formula") || length(formula) != 3L) {
     stop("'formula' must be a two-sided formula such as y ~ x + (1 | g).", call. = FALSE)
   }
@@ -18,21 +20,27 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env) {
     fixed <- stats::reformulate("1", response = formula[[2L]])
   }
   environment(fixed) <- environment(formula)
-  frame <- model_frame(formula, data, na.action, env)
+  frame <- model_frame(formula, data, na.action, env, extras)
   n_dropped <- length(attr(frame, "na.action"))
   if (nrow(frame) == 0L) {
     stop("No rows are left after removing rows with missing values.", call. = FALSE)
   }
   # model.matrix matches variables of a model frame by name, so poly() etc. are not re-evaluated
   fixed_terms <- stats::terms(fixed)
-  X <- stats::model.matrix(fixed_terms, frame, contrasts.arg = contrasts)
+  X <- tryCatch(stats::model.matrix(fixed_terms, frame, contrasts.arg = contrasts), error = function(e) {
+    stop("Could not build the fixed-effects design: ", conditionMessage(e),
+         if (grepl("contrasts", conditionMessage(e))) paste0(
+           ". A factor with one level in the rows fitted (after 'subset' and missing values) ",
+           "cannot be a predictor: remove it from the formula."),
+         call. = FALSE)
+  })
   # model.matrix names rows after the frame's: 100,000 strings (6 MB) that nothing uses.
   # Its result is shared, so dropping them makes an ALTREP wrapper, not a copy (rownames<-
   # would copy); the sampler's read-only access does not expand the wrapper.
   dimnames(X) <- list(NULL, colnames(X))
   check_design(X, "fixed-effects")
   check_rank(X)
-  response <- bglmm_response(frame_response(frame), family)
+  response <- bglmm_response(frame_response(frame), family, stats::model.weights(frame))
   offset <- stats::model.offset(frame)
   if (is.null(offset)) offset <- rep(0, nrow(frame))
   if (!all_finite(offset)) stop("The offset must be finite.", call. = FALSE)
@@ -52,14 +60,19 @@ frame_response <- function(frame) {
   y
 }
 
-# model.frame over every variable of the formula, bars included.
-model_frame <- function(formula, data, na.action, env) {
+# model.frame over every variable of the formula, bars included, and the extras (subset,
+# weights, offset; unevaluated, so that model.frame() looks them up in the data first).
+model_frame <- function(formula, data, na.action, env, extras = list()) {
   mf_formula <- lme4::subbars(formula)
   environment(mf_formula) <- environment(formula)
   if (is.null(data)) data <- environment(formula)
+  na.action <- skip_if_complete(na.action)
+  drop_levels <- !is.null(extras$subset) || may_leave_unused_levels(mf_formula, data)
+  mf_call <- as.call(c(list(quote(stats::model.frame), mf_formula, data = quote(data),
+                            na.action = quote(na.action), drop.unused.levels = drop_levels),
+                       extras))
   frame <- tryCatch(
-    stats::model.frame(mf_formula, data = data, na.action = skip_if_complete(na.action),
-                       drop.unused.levels = may_leave_unused_levels(mf_formula, data)),
+    eval(mf_call),
     error = function(e) {
       stop("Could not evaluate the formula's variables: ", conditionMessage(e),
            ". Check that every variable is a column of 'data'.", call. = FALSE)
@@ -128,10 +141,12 @@ check_rank <- function(X, max_rows = 20000L) {
   }
 }
 
-# Response and binomial trials, checked against the family.
-bglmm_response <- function(y, family) {
+# Response and binomial trials, checked against the family. Binomial weights are numbers of
+# trials, as in glm(): a proportion y with weights w is y * w successes out of w.
+bglmm_response <- function(y, family, weights = NULL) {
   fam <- family$family
   trials <- numeric(0)
+  if (!is.null(weights)) check_weights(weights, fam)
   if (fam == "binomial") {
     if (is.matrix(y) && ncol(y) == 2L) {
       if (!is.numeric(y)) stop("cbind(successes, failures) must be numeric.", call. = FALSE)
@@ -140,6 +155,10 @@ bglmm_response <- function(y, family) {
       }
       trials <- as.numeric(y[, 1] + y[, 2])
       y <- as.numeric(y[, 1])
+      if (!is.null(weights)) {
+        y <- whole_counts(y * weights, "successes times 'weights'")
+        trials <- whole_counts(trials * weights, "trials times 'weights'")
+      }
     } else {
       if (is.factor(y)) {
         if (nlevels(y) != 2L) stop("A factor response for binomial must have exactly two levels.", call. = FALSE)
@@ -147,11 +166,20 @@ bglmm_response <- function(y, family) {
       } else if (is.logical(y)) {
         y <- as.numeric(y)
       }
-      if (!is.numeric(y) || any(!y %in% c(0, 1))) {
-        stop("A binomial response must be 0/1, logical, a two-level factor, ",
-             "or cbind(successes, failures).", call. = FALSE)
+      if (!is.null(weights)) {
+        if (!is.numeric(y) || is.matrix(y) || anyNA(y) || any(y < 0 | y > 1)) {
+          stop("With 'weights', a binomial response is the proportion of successes (between 0 and 1), ",
+               "as in glm(y / n ~ ..., weights = n).", call. = FALSE)
+        }
+        y <- whole_counts(y * weights, "the proportions times 'weights'")
+        trials <- as.numeric(weights)
+      } else {
+        if (!is.numeric(y) || any(!y %in% c(0, 1))) {
+          stop("A binomial response must be 0/1, logical, a two-level factor, ",
+               "or cbind(successes, failures) (or proportions with 'weights' = the trials).", call. = FALSE)
+        }
+        trials <- rep(1, length(y))
       }
-      trials <- rep(1, length(y))
     }
     return(list(y = as.numeric(y), trials = trials))
   }
@@ -166,6 +194,29 @@ bglmm_response <- function(y, family) {
   # integer counts are kept as they are (the sampler reads them as doubles): a double copy
   # would stay in memory for the whole fit
   list(y = if (is.integer(y)) unname(y) else as.numeric(y), trials = trials)
+}
+
+# Prior weights: the binomial family's numbers of trials only (see bglmm_response()).
+check_weights <- function(w, fam) {
+  if (fam != "binomial") {
+    stop(sprintf(paste0("'weights' are taken by the binomial family only, as the numbers of trials of ",
+                        "a proportion response (y / n ~ ..., weights = n); the %s family does not take them.%s"),
+                 fam, if (fam == "poisson") " For exposures, use offset(log(exposure)) in the formula." else ""),
+         call. = FALSE)
+  }
+  if (!is.numeric(w) || !all_finite(w) || any(w < 0)) {
+    stop("'weights' must be non-negative finite numbers (the numbers of trials).", call. = FALSE)
+  }
+}
+
+# Binomial counts computed from proportions or weights, which must be whole numbers (to rounding).
+whole_counts <- function(x, what) {
+  r <- round(x)
+  if (any(abs(x - r) > 1e-8 * pmax(1, abs(x)))) {
+    stop(sprintf("The binomial counts (%s) must be whole numbers: check the response and 'weights'.", what),
+         call. = FALSE)
+  }
+  as.numeric(r)
 }
 
 # One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the

@@ -1,5 +1,6 @@
 # lme4/rstanarm-style extractors for "bglmm" fits: fixef, ranef, coef, VarCorr, sigma,
-# vcov, formula, family, fitted, residuals (update works through stats::update).
+# vcov, confint, formula, terms, model.frame, family, fitted, residuals (update works
+# through stats::update).
 
 #' Point estimates and extractors as in lme4 and rstanarm
 #'
@@ -22,13 +23,22 @@
 #'   \item \code{sigma}: posterior median of the residual sd (gaussian); 1 for poisson and
 #'     binomial, as in lme4 and rstanarm.
 #'   \item \code{vcov}: posterior covariance (or correlation) matrix of the fixed effects.
+#'   \item \code{confint}: central posterior (credible) intervals, as
+#'     [posterior_interval()][posterior_interval.bglmm] gives them, in the layout of
+#'     [stats::confint()]: by default for the fixed effects, the covariances \code{Sigma}
+#'     and \code{sigma}; \code{parm} takes any parameter names.
 #'   \item \code{formula}: the formula as given to [bglmm()]; \code{family}: the family
 #'     object.
+#'   \item \code{model.frame}: the model frame of the rows fitted (after \code{subset} and
+#'     missing values), with the variables of the random terms; \code{terms}: as in lme4,
+#'     the terms of the fixed part (\code{fixed.only = TRUE}, the default), of the random
+#'     part (\code{random.only = TRUE}) or of the whole model (both \code{FALSE}).
 #'   \item \code{fitted}: posterior mean of [posterior_epred()][posterior_epred.bglmm] for
 #'     the data of the fit (the mean for gaussian and poisson, the success probability for
 #'     binomial, as in rstanarm).
 #'   \item \code{residuals}: response residuals, observed minus fitted (for binomial the
-#'     observed proportion of successes minus the fitted probability).
+#'     observed proportion of successes minus the fitted probability; \code{NA} for rows of
+#'     zero trials).
 #'   \item \code{update}: [stats::update()] refits with changed arguments, e.g.
 #'     \code{update(fit, iter = 500)} or \code{update(fit, . ~ . - brood)}.
 #' }
@@ -39,6 +49,12 @@
 #' @param summary For \code{coef}: \code{TRUE} (default) for point estimates as in lme4 and
 #'   rstanarm, \code{FALSE} for per-draw arrays.
 #' @param correlation For \code{vcov}: return the correlation matrix instead.
+#' @param parm For \code{confint}: names of parameters (default: all but the group
+#'   effects \code{b[...]}).
+#' @param level For \code{confint}: probability mass of the intervals.
+#' @param formula For \code{model.frame}: a [bglmm()] fit.
+#' @param fixed.only,random.only For \code{terms} and \code{model.frame}, as in lme4: the
+#'   fixed or the random part only.
 #' @param sigma Unused (for compatibility with the generic).
 #' @param ... Unused.
 #' @return See Details.
@@ -52,7 +68,10 @@
 #' VarCorr(fit)
 #' sigma(fit)
 #' vcov(fit)
+#' confint(fit, level = 0.9)
 #' formula(fit)
+#' terms(fit)
+#' head(model.frame(fit))
 #' family(fit)
 #' head(fitted(fit))
 #' head(residuals(fit))
@@ -163,9 +182,48 @@ vcov.bglmm <- function(object, correlation = FALSE, ...) {
 }
 
 #' @rdname bglmm-extractors
+#' @importFrom stats confint
+#' @export
+confint.bglmm <- function(object, parm = NULL, level = 0.95, ...) {
+  if (!is.numeric(level) || length(level) != 1L || !(level > 0 && level < 1)) {
+    stop("'level' must be a single number between 0 and 1.", call. = FALSE)
+  }
+  if (is.null(parm)) parm <- grep("^b\\[", dimnames(object$draws)[[3L]], value = TRUE, invert = TRUE)
+  ci <- posterior_interval.bglmm(object, prob = level, pars = parm)
+  a <- (1 - level) / 2
+  colnames(ci) <- paste(format(100 * c(a, 1 - a), trim = TRUE, scientific = FALSE, digits = 3), "%")
+  ci
+}
+
+#' @rdname bglmm-extractors
 #' @importFrom stats formula
 #' @export
 formula.bglmm <- function(x, ...) x$formula_input %||% x$formula
+
+#' @rdname bglmm-extractors
+#' @importFrom stats terms
+#' @export
+terms.bglmm <- function(x, fixed.only = TRUE, random.only = FALSE, ...) {
+  if (fixed.only && random.only) stop("'fixed.only' and 'random.only' cannot both be TRUE.", call. = FALSE)
+  if (fixed.only) return(x$fixed_terms)
+  if (!random.only) return(attr(x$frame, "terms"))
+  bars <- lme4::findbars(x$formula)
+  if (!length(bars)) stop("The model has no random-effects terms.", call. = FALSE)
+  # the variables of the bars, as lme4's terms(random.only = TRUE)
+  f <- stats::reformulate(vapply(bars, function(b) paste(deparse(lme4::subbars(b)), collapse = " "), ""))
+  environment(f) <- environment(x$formula)
+  stats::terms(f)
+}
+
+#' @rdname bglmm-extractors
+#' @importFrom stats model.frame
+#' @export
+model.frame.bglmm <- function(formula, fixed.only = FALSE, ...) {
+  frame <- formula$frame
+  if (!fixed.only) return(frame)
+  vars <- rownames(attr(formula$fixed_terms, "factors")) %||% deparse(formula$formula[[2L]])
+  frame[intersect(c(vars, "(weights)", "(offset)"), names(frame))]
+}
 
 #' @rdname bglmm-extractors
 #' @importFrom stats family
@@ -185,7 +243,8 @@ fitted.bglmm <- function(object, ...) {
 #' @importFrom stats residuals
 #' @export
 residuals.bglmm <- function(object, ...) {
-  y <- if (object$family$family == "binomial") object$y / object$trials else object$y
+  # rows of zero trials (zero weights) have no observed proportion
+  y <- if (object$family$family == "binomial") ifelse(object$trials > 0, object$y / object$trials, NA) else object$y
   r <- y - fitted.bglmm(object)
   names(r) <- rownames(object$frame)
   r

@@ -335,7 +335,8 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
     dat <- list(X = object$X, offset = object$offset, re = re, y = object$y,
                 trials = object$trials, names = rownames(object$frame))
   } else {
-    dat <- newdata_design(object, newdata, kept, allow_new_levels, need_trials || need_y)
+    dat <- newdata_design(object, newdata, kept, allow_new_levels, need_trials || need_y,
+                          have_offset = !is.null(offset))
   }
   n <- nrow(dat$X)
   if (!is.null(offset)) {
@@ -351,13 +352,22 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
     }
     dat$trials <- rep_len(as.numeric(trials), n)
   }
+  weights <- object$model_args$weights
   if (need_trials && fam == "binomial" && length(dat$trials) != n) {
+    if (!is.null(weights)) {
+      stop(sprintf(paste0("The binomial model was fitted with weights = %s (the numbers of trials), ",
+                          "which could not be evaluated on newdata: add its variables to newdata or ",
+                          "give the number of trials with the 'trials' argument."), deparse1(weights)),
+           call. = FALSE)
+    }
     stop("The binomial model was fitted to cbind(successes, failures) and newdata does not have ",
          "both columns: give the number of trials with the 'trials' argument.", call. = FALSE)
   }
   if (need_y && length(dat$y) != n) {
-    stop(sprintf("newdata must contain the response (%s) for the log-likelihood.",
-                 paste(deparse(object$formula[[2L]]), collapse = " ")), call. = FALSE)
+    stop(sprintf("newdata must contain the response (%s)%s for the log-likelihood.",
+                 paste(deparse(object$formula[[2L]]), collapse = " "),
+                 if (is.null(weights)) "" else sprintf(" and the weights (%s)", deparse1(weights))),
+         call. = FALSE)
   }
   if (need_y && fam == "binomial" && any(dat$y > dat$trials)) {
     stop("Binomial successes exceed the number of trials.", call. = FALSE)
@@ -365,13 +375,16 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
   dat
 }
 
-newdata_design <- function(object, newdata, kept, allow_new_levels, want_y) {
+newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have_offset = FALSE) {
   if (!is.data.frame(newdata)) stop("'newdata' must be a data frame.", call. = FALSE)
   if (nrow(newdata) == 0L) stop("'newdata' has no rows.", call. = FALSE)
   bars <- if (length(object$re)) fit_bars(object) else list()
   tt_full <- attr(object$frame, "terms")
   resp_vars <- all.vars(object$formula[[2L]])
-  with_y <- want_y && all(resp_vars %in% names(newdata))
+  # binomial weights are the trials: the response needs them
+  weights <- object$model_args$weights
+  w <- if (is.null(weights)) NULL else newdata_value(object, weights, newdata)
+  with_y <- want_y && all(resp_vars %in% names(newdata)) && (is.null(weights) || !is.null(w))
   tt <- if (with_y) tt_full else stats::delete.response(tt_full)
   # factor levels of the fit for the fixed effects and the random-term LHS; grouping factors
   # are matched separately (they may have new levels)
@@ -406,6 +419,15 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y) {
   }
   off <- stats::model.offset(mf)
   if (is.null(off)) off <- rep(0, nrow(mf))
+  if (!is.null(object$model_args$offset) && !have_offset) {
+    o <- newdata_value(object, object$model_args$offset, newdata)
+    if (is.null(o)) {
+      stop(sprintf(paste0("The model was fitted with offset = %s, which could not be evaluated on ",
+                          "newdata: add its variables to newdata or give the 'offset' argument."),
+                   deparse1(object$model_args$offset)), call. = FALSE)
+    }
+    off <- off + o
+  }
   re <- lapply(kept, function(t) {
     r <- object$re[[t]]
     b <- bars[[t]]
@@ -432,15 +454,29 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y) {
     list(t = t, Z = unname(Z), idx = idx, new_levels = new_levels)
   })
   y <- numeric(0)
-  trials <- if (object$family$family == "binomial" &&
-                !is.matrix(stats::model.response(object$frame))) rep(1, nrow(mf)) else numeric(0)
+  trials <- if (object$family$family != "binomial" || is.matrix(stats::model.response(object$frame))) {
+    numeric(0)
+  } else if (!is.null(weights)) {
+    if (!is.null(w)) check_weights(w, "binomial")
+    w %||% numeric(0)
+  } else {
+    rep(1, nrow(mf))
+  }
   if (with_y) {
-    resp <- bglmm_response(stats::model.response(mf), object$family)
+    resp <- bglmm_response(stats::model.response(mf), object$family, w)
     y <- resp$y
     if (object$family$family == "binomial") trials <- resp$trials
   }
   list(X = X, offset = as.numeric(off), re = re, y = y, trials = trials,
        names = rownames(newdata))
+}
+
+# The value on newdata of an argument of the fit (weights, offset expressions), evaluated as
+# model.frame() evaluated it: in newdata, then the formula's environment. NULL when that
+# fails or does not give one number per row.
+newdata_value <- function(object, expr, newdata) {
+  v <- tryCatch(eval(expr, newdata, environment(object$formula)), error = function(e) NULL)
+  if (!is.numeric(v) || length(v) != nrow(newdata)) NULL else as.numeric(v)
 }
 
 # Linear predictor, draws x observations, for the draws in the rows of m.

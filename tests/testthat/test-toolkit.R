@@ -32,6 +32,24 @@ test_that("fixef, ranef, coef and VarCorr are the rstanarm point summaries of th
   expect_equal(formula(fit), live ~ conc + brood + (1 | flea), ignore_attr = TRUE)
 })
 
+test_that("confint gives posterior quantiles; terms and model.frame follow lme4", {
+  fit <- nitro_fit()
+  m <- as.matrix(fit)
+  ci <- confint(fit, level = 0.8)
+  expect_identical(rownames(ci), c("(Intercept)", "conc", "brood", "Sigma[flea:(Intercept),(Intercept)]"))
+  expect_identical(colnames(ci), c("10 %", "90 %"))
+  expect_equal(ci["conc", ], quantile(m[, "conc"], c(0.1, 0.9)), ignore_attr = TRUE)
+  expect_identical(rownames(confint(fit, parm = "b[(Intercept) flea:3]")), "b[(Intercept) flea:3]")
+  expect_error(confint(fit, level = 95), "'level' must be a single number between 0 and 1")
+  expect_identical(attr(terms(fit), "term.labels"), c("conc", "brood"))
+  expect_identical(attr(terms(fit, fixed.only = FALSE, random.only = TRUE), "term.labels"), "flea")
+  expect_identical(attr(terms(fit, fixed.only = FALSE), "term.labels"), c("conc", "brood", "flea"))
+  mf <- model.frame(fit)
+  expect_identical(nrow(mf), 150L)
+  expect_identical(names(mf), c("live", "conc", "brood", "flea"))
+  expect_identical(names(model.frame(fit, fixed.only = TRUE)), c("live", "conc", "brood"))
+})
+
 test_that("coef(summary = FALSE) is fixef + ranef for every draw (random slopes)", {
   fit <- quick_fit(count ~ x + (x | mouse), tumor, family = poisson, iter = 300)
   m <- as.matrix(fit)
