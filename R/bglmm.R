@@ -82,12 +82,15 @@
 #'   The default prints in interactive sessions only. Progress is not printed with
 #'   \code{future = TRUE}.
 #' @param subset,weights,offset As in [glm()] and [lme4::glmer()], evaluated in \code{data}
-#'   first: an optional expression selecting the rows to fit; prior weights, taken by the
-#'   binomial family only, where they are the numbers of trials of a response given as
-#'   proportions (\code{y / n ~ ..., weights = n}, the same model as
-#'   \code{cbind(y, n - y) ~ ...}); an offset added to the linear predictor (with any
-#'   \code{offset()} terms of the formula). Predictions on \code{newdata} evaluate the
-#'   \code{weights} (as trials) and \code{offset} expressions in \code{newdata}.
+#'   first: an optional expression selecting the rows to fit; prior weights; an offset added
+#'   to the linear predictor (with any \code{offset()} terms of the formula). Binomial
+#'   weights are the numbers of trials of a response given as proportions
+#'   (\code{y / n ~ ..., weights = n}, the same model as \code{cbind(y, n - y) ~ ...});
+#'   gaussian weights are precisions, as in [lme4::lmer()]: row \eqn{i} has variance
+#'   \eqn{\sigma^2 / w_i}. The poisson family takes no weights (use an offset for
+#'   exposures). Predictions, \code{log_lik()} and \code{posterior_predict()} on
+#'   \code{newdata} evaluate the \code{weights} and \code{offset} expressions in
+#'   \code{newdata}.
 #' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
 #'   a message saying how many rows were dropped).
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
@@ -168,6 +171,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     fixef_mean = unname(pr$location), fixef_sd = unname(pr$scale),
     sigma_df = as.numeric(pr$sigma$df %||% 1), sigma_scale = as.numeric(pr$sigma$scale %||% 1)
   )
+  if (!is.null(md$weights)) spec <- weight_rows(spec, sqrt(md$weights))
   config <- list(
     iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
     sweeps = as.numeric(sweeps), save_ranef = save_ranef, first_chain = 0,
@@ -192,7 +196,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
     list(
       call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
       prior = pr, frame = md$frame, fixed_terms = md$fixed_terms,
-      X = md$X, y = md$y, trials = md$trials, offset = md$offset,
+      X = md$X, y = md$y, trials = md$trials, offset = md$offset, weights = md$weights,
       model_args = extras[intersect(c("weights", "offset"), names(extras))],
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
@@ -290,6 +294,20 @@ own_columns <- function(r) {
   if (all(own)) r$z else r$z[, own, drop = FALSE]
 }
 
+# Gaussian precision weights w: y ~ N(eta, sigma^2 / w) is sqrt(w) y ~ N(sqrt(w) eta,
+# sigma^2), so the sampler is given every row multiplied by sqrt(w) (response, offset and
+# both designs) and stays all Gibbs.
+weight_rows <- function(spec, sw) {
+  spec$y <- spec$y * sw
+  spec$offset <- spec$offset * sw
+  spec$x <- spec$x * sw
+  spec$terms <- lapply(spec$terms, function(t) {
+    t$z <- t$z * sw
+    t
+  })
+  spec
+}
+
 # Sweeps per iteration: the work of a sweep grows with rows x random coefficients; below
 # about 30,000 row-coefficients a sweep is cheap enough to run up to three per iteration.
 default_sweeps <- function(md) {
@@ -371,7 +389,7 @@ fixed_glm <- function(md, family, max_rows = 2000L) {
   rows <- glm_rows(md$X, max_rows)
   y <- md$y[rows]
   yy <- if (family$family == "binomial") y / md$trials[rows] else y
-  w <- if (family$family == "binomial") md$trials[rows] else rep(1, length(yy))
+  w <- if (family$family == "binomial") md$trials[rows] else if (!is.null(md$weights)) md$weights[rows] else rep(1, length(yy))
   g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], yy, weights = w,
                                                 offset = md$offset[rows], family = family)),
                 error = function(e) NULL)

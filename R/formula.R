@@ -7,7 +7,7 @@
 #' @param extras The unevaluated `subset`, `weights` and `offset` arguments of the call (those
 #'   given), evaluated by model.frame() in `data` and then the formula's environment, as glm().
 #' @return A list with `y`, `trials`, `offset`, `X`, `re` (one entry per random-effects term),
-#'   `frame`, `fixed_terms`, `n_dropped`.
+#'   `frame`, `fixed_terms`, `n_dropped`, and `weights` (gaussian precision weights, or NULL).
 #' @noRd
 bglmm_model_data <- function(formula, data, family, na.action, contrasts, env, extras = list()) {
   if (!inherits(formula, "formula") || length(formula) != 3L) {
@@ -48,7 +48,7 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env, e
   list(
     y = response$y, trials = response$trials, offset = as.numeric(offset),
     X = X, re = re, frame = frame, fixed_terms = fixed_terms,
-    formula = formula, n_dropped = n_dropped
+    formula = formula, n_dropped = n_dropped, weights = response$weights
   )
 }
 
@@ -142,7 +142,8 @@ check_rank <- function(X, max_rows = 20000L) {
 }
 
 # Response and binomial trials, checked against the family. Binomial weights are numbers of
-# trials, as in glm(): a proportion y with weights w is y * w successes out of w.
+# trials, as in glm(): a proportion y with weights w is y * w successes out of w. Gaussian
+# weights are precision weights (variance sigma^2 / w), returned as `weights`.
 bglmm_response <- function(y, family, weights = NULL) {
   fam <- family$family
   trials <- numeric(0)
@@ -193,19 +194,24 @@ bglmm_response <- function(y, family, weights = NULL) {
   }
   # integer counts are kept as they are (the sampler reads them as doubles): a double copy
   # would stay in memory for the whole fit
-  list(y = if (is.integer(y)) unname(y) else as.numeric(y), trials = trials)
+  list(y = if (is.integer(y)) unname(y) else as.numeric(y), trials = trials,
+       weights = if (!is.null(weights)) as.numeric(weights))
 }
 
-# Prior weights: the binomial family's numbers of trials only (see bglmm_response()).
+# Prior weights: the binomial family's numbers of trials, the gaussian family's precisions
+# (see bglmm_response()).
 check_weights <- function(w, fam) {
-  if (fam != "binomial") {
-    stop(sprintf(paste0("'weights' are taken by the binomial family only, as the numbers of trials of ",
-                        "a proportion response (y / n ~ ..., weights = n); the %s family does not take them.%s"),
-                 fam, if (fam == "poisson") " For exposures, use offset(log(exposure)) in the formula." else ""),
-         call. = FALSE)
+  if (fam == "poisson") {
+    stop(paste0("'weights' are taken by the binomial family (numbers of trials) and the gaussian ",
+                "family (precisions), not by poisson. For exposures, use offset(log(exposure)) ",
+                "in the formula."), call. = FALSE)
   }
   if (!is.numeric(w) || !all_finite(w) || any(w < 0)) {
-    stop("'weights' must be non-negative finite numbers (the numbers of trials).", call. = FALSE)
+    stop("'weights' must be non-negative finite numbers.", call. = FALSE)
+  }
+  if (fam == "gaussian" && any(w == 0)) {
+    stop("Gaussian 'weights' (precisions) must be positive: leave out the rows of weight 0 (subset).",
+         call. = FALSE)
   }
 }
 

@@ -15,11 +15,14 @@
 #'
 #' \code{newdata} is evaluated as the data of the fit were: factors keep the levels of the
 #' fit, \code{poly()} and other data-dependent terms use the coefficients computed on the
-#' data of the fit, and \code{offset()} terms of the formula are computed from
-#' \code{newdata}. For a binomial model the trials come from \code{cbind(successes,
-#' failures)} in \code{newdata} when both columns are there, otherwise from the
+#' data of the fit, and \code{offset()} terms of the formula and the fit's \code{offset}
+#' argument are computed from \code{newdata}. For a binomial model the trials come from
+#' \code{cbind(successes, failures)} in \code{newdata} when both columns are there, or from
+#' the fit's \code{weights} expression evaluated in \code{newdata}, otherwise from the
 #' \code{trials} argument (a 0/1 response has one trial); \code{posterior_predict} and
-#' [log_lik()][log_lik.bglmm] need them.
+#' [log_lik()][log_lik.bglmm] need them. A gaussian model fitted with (precision)
+#' \code{weights} evaluates them in \code{newdata} too: \code{log_lik} needs them, and
+#' \code{posterior_predict} uses weight 1 (with a warning) when they are not there.
 #'
 #' Group levels of \code{newdata} that are not in the data of the fit are an error unless
 #' \code{allow_new_levels = TRUE}; then every new level gets, for every posterior draw, its
@@ -103,7 +106,7 @@ posterior_predict.bglmm <- function(object, newdata = NULL, draws = NULL, re.for
   S <- nrow(mu)
   n <- ncol(mu)
   y <- switch(object$family$family,
-    gaussian = stats::rnorm(S * n, mu, m[, "sigma"]),
+    gaussian = stats::rnorm(S * n, mu, gaussian_sd(m, dat)),
     poisson = stats::rpois(S * n, mu),
     binomial = stats::rbinom(S * n, rep(dat$trials, each = S), mu)
   )
@@ -191,7 +194,7 @@ log_lik.bglmm <- function(object, newdata = NULL, offset = NULL, re.form = NULL,
   S <- nrow(mu)
   y <- rep(dat$y, each = S)
   ll <- switch(object$family$family,
-    gaussian = stats::dnorm(y, mu, m[, "sigma"], log = TRUE),
+    gaussian = stats::dnorm(y, mu, gaussian_sd(m, dat), log = TRUE),
     poisson = stats::dpois(y, mu, log = TRUE),
     binomial = stats::dbinom(y, rep(dat$trials, each = S), mu, log = TRUE)
   )
@@ -333,7 +336,7 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
     re <- lapply(kept, function(t) list(t = t, Z = re_all[[t]]$z, idx = re_all[[t]]$group,
                                         new_levels = character(0)))
     dat <- list(X = object$X, offset = object$offset, re = re, y = object$y,
-                trials = object$trials, names = rownames(object$frame))
+                trials = object$trials, weights = object$weights, names = rownames(object$frame))
   } else {
     dat <- newdata_design(object, newdata, kept, allow_new_levels, need_trials || need_y,
                           have_offset = !is.null(offset))
@@ -368,6 +371,11 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
                  paste(deparse(object$formula[[2L]]), collapse = " "),
                  if (is.null(weights)) "" else sprintf(" and the weights (%s)", deparse1(weights))),
          call. = FALSE)
+  }
+  if (need_trials && !need_y && fam == "gaussian" && !is.null(weights) && is.null(dat$weights)) {
+    warning(sprintf(paste0("The model was fitted with weights = %s, which could not be evaluated on ",
+                           "newdata: predicting with weight 1 (variance sigma^2)."), deparse1(weights)),
+            call. = FALSE)
   }
   if (need_y && fam == "binomial" && any(dat$y > dat$trials)) {
     stop("Binomial successes exceed the number of trials.", call. = FALSE)
@@ -454,6 +462,7 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
     list(t = t, Z = unname(Z), idx = idx, new_levels = new_levels)
   })
   y <- numeric(0)
+  if (!is.null(w) && object$family$family == "gaussian") check_weights(w, "gaussian")
   trials <- if (object$family$family != "binomial" || is.matrix(stats::model.response(object$frame))) {
     numeric(0)
   } else if (!is.null(weights)) {
@@ -468,7 +477,7 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
     if (object$family$family == "binomial") trials <- resp$trials
   }
   list(X = X, offset = as.numeric(off), re = re, y = y, trials = trials,
-       names = rownames(newdata))
+       weights = if (object$family$family == "gaussian") w, names = rownames(newdata))
 }
 
 # The value on newdata of an argument of the fit (weights, offset expressions), evaluated as
@@ -477,6 +486,13 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
 newdata_value <- function(object, expr, newdata) {
   v <- tryCatch(eval(expr, newdata, environment(object$formula)), error = function(e) NULL)
   if (!is.numeric(v) || length(v) != nrow(newdata)) NULL else as.numeric(v)
+}
+
+# Residual sd of each draw (rows of m) and row of dat, draws varying fastest: sigma, divided
+# by sqrt(w) for gaussian precision weights.
+gaussian_sd <- function(m, dat) {
+  sd <- m[, "sigma"]
+  if (is.null(dat$weights)) sd else sd / rep(sqrt(dat$weights), each = length(sd))
 }
 
 # Linear predictor, draws x observations, for the draws in the rows of m.

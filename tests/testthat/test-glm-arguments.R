@@ -62,14 +62,15 @@ test_that("rows of zero weight have no residual and a zero log-likelihood", {
 test_that("bad weights are clear errors", {
   d <- arg_data()
   expect_error(quick_fit(cnt ~ x + (1 | g), d, family = poisson, weights = n),
-               "'weights' are taken by the binomial family only.*offset\\(log\\(exposure\\)\\)")
-  expect_error(quick_fit(x ~ 1 + (1 | g), d, weights = n), "the gaussian family does not take them")
+               "'weights' are taken by the binomial family .* not by poisson.*offset\\(log\\(exposure\\)\\)")
+  expect_error(quick_fit(x ~ 1 + (1 | g), d, weights = n - 2), "Gaussian 'weights' \\(precisions\\) must be positive")
   expect_error(quick_fit(prop ~ x, d, family = binomial, weights = n / 2),
                "binomial counts \\(the proportions times 'weights'\\) must be whole numbers")
   expect_error(quick_fit(s ~ x, d, family = binomial, weights = n),
                "With 'weights', a binomial response is the proportion of successes")
   expect_error(quick_fit(prop ~ x, d, family = binomial, weights = -n),
                "'weights' must be non-negative finite numbers")
+  expect_error(quick_fit(x ~ 1 + (1 | g), d, weights = ifelse(n > 3, n, Inf)), "'weights' must be non-negative finite")
 })
 
 test_that("subset fits the selected rows, without their unused levels", {
@@ -109,4 +110,44 @@ test_that("the offset argument adds to the linear predictor as offset() does", {
                "fitted with offset = log\\(expo\\), which could not be evaluated on newdata")
   expect_equal(posterior_linpred(fa, newdata = nd[c("x", "g")], offset = log(nd$expo)),
                posterior_linpred(ff, newdata = nd))
+})
+
+test_that("gaussian weights are precisions: the posterior agrees with lmer(weights =)", {
+  set.seed(5)
+  m <- 30
+  k <- 20
+  n <- m * k
+  d <- data.frame(g = factor(rep(1:m, each = k)), x = stats::rnorm(n), w = sample(c(1, 4, 16), n, TRUE))
+  d$y <- 2 + 0.5 * d$x + stats::rnorm(m, 0, 0.7)[d$g] + stats::rnorm(n, 0, 1.5 / sqrt(d$w))
+  fit <- quick_fit(y ~ x + (1 | g), d, weights = w, iter = 2000, seed = 1)
+  ref <- lme4::lmer(y ~ x + (1 | g), data = d, weights = w)
+  # fixed effects: within 4 posterior sd (+ MC error) of lmer's; their sd near lmer's se
+  z <- recovery_z(fit, lme4::fixef(ref))
+  expect_true(all(abs(z) < 4), label = paste(round(z, 2), collapse = ", "))
+  s <- post_stats(fit, c("(Intercept)", "x", "sigma"))
+  expect_equal(s[c("(Intercept)", "x"), "sd"], unname(sqrt(diag(as.matrix(stats::vcov(ref))))), tolerance = 0.2)
+  # sigma is the sd of a row of weight 1 (lmer's 1.52; without the weights it would be 1.03)
+  expect_lt(abs(s["sigma", "mean"] - stats::sigma(ref)) / sqrt(s["sigma", "sd"]^2 + s["sigma", "mcse"]^2), 4)
+  # unit weights are the unweighted model, draw for draw
+  expect_identical(quick_fit(y ~ x + (1 | g), d, weights = rep(1, n), seed = 2)$draws,
+                   quick_fit(y ~ x + (1 | g), d, seed = 2)$draws)
+})
+
+test_that("gaussian weights enter log_lik and posterior_predict, on newdata too", {
+  set.seed(6)
+  d <- data.frame(g = factor(rep(1:8, each = 6)), x = stats::rnorm(48), w = rep(c(1, 9), 24))
+  d$y <- 1 + d$x + stats::rnorm(8)[d$g] + stats::rnorm(48, 0, 1 / sqrt(d$w))
+  fit <- quick_fit(y ~ x + (1 | g), d, weights = w, iter = 200, seed = 3)
+  mu <- posterior_linpred(fit)
+  sdm <- outer(as.matrix(fit)[, "sigma"], sqrt(d$w), "/")
+  ll <- stats::dnorm(matrix(d$y, nrow(mu), ncol(mu), byrow = TRUE), mu, sdm, log = TRUE)
+  expect_equal(log_lik(fit), ll, ignore_attr = TRUE)
+  expect_equal(log_lik(fit, newdata = d[1:4, ]), ll[, 1:4], ignore_attr = TRUE)
+  expect_error(log_lik(fit, newdata = d[1:4, c("x", "g", "y")]), "must contain the response \\(y\\) and the weights \\(w\\)")
+  # draws of rows of weight 9 spread a third as much as those of weight 1
+  yrep <- posterior_predict(fit, seed = 4)
+  ratio <- mean(apply(yrep[, d$w == 9] - mu[, d$w == 9], 2, stats::sd)) /
+    mean(apply(yrep[, d$w == 1] - mu[, d$w == 1], 2, stats::sd))
+  expect_equal(ratio, 1 / 3, tolerance = 0.1)
+  expect_warning(posterior_predict(fit, newdata = d[1:4, c("x", "g")], seed = 4), "predicting with weight 1")
 })
