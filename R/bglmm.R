@@ -197,7 +197,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
       prior = pr, frame = md$frame, fixed_terms = md$fixed_terms,
       X = md$X, y = md$y, trials = md$trials, offset = md$offset, weights = md$weights,
-      model_args = extras[intersect(c("weights", "offset"), names(extras))],
+      model_args = fit_args(extras, md$frame, data),
       re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
       sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,

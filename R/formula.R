@@ -23,7 +23,8 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env, e
   frame <- model_frame(formula, data, na.action, env, extras)
   n_dropped <- length(attr(frame, "na.action"))
   if (nrow(frame) == 0L) {
-    stop("No rows are left after removing rows with missing values.", call. = FALSE)
+    stop(if (is.null(extras$subset)) "No rows are left after removing rows with missing values."
+         else "No rows are left after 'subset' and removing rows with missing values.", call. = FALSE)
   }
   # model.matrix matches variables of a model frame by name, so poly() etc. are not re-evaluated
   fixed_terms <- stats::terms(fixed)
@@ -67,7 +68,8 @@ model_frame <- function(formula, data, na.action, env, extras = list()) {
   environment(mf_formula) <- environment(formula)
   if (is.null(data)) data <- environment(formula)
   na.action <- skip_if_complete(na.action)
-  drop_levels <- !is.null(extras$subset) || may_leave_unused_levels(mf_formula, data)
+  # subset, or missing values of the weights or offset, may leave levels without rows
+  drop_levels <- length(extras) > 0L || may_leave_unused_levels(mf_formula, data)
   mf_call <- as.call(c(list(quote(stats::model.frame), mf_formula, data = quote(data),
                             na.action = quote(na.action), drop.unused.levels = drop_levels),
                        extras))
@@ -75,7 +77,8 @@ model_frame <- function(formula, data, na.action, env, extras = list()) {
     eval(mf_call),
     error = function(e) {
       stop("Could not evaluate the formula's variables: ", conditionMessage(e),
-           ". Check that every variable is a column of 'data'.", call. = FALSE)
+           if (grepl("not found", conditionMessage(e))) ". Check that every variable is a column of 'data'.",
+           call. = FALSE)
     }
   )
   n_na <- length(attr(frame, "na.action"))
@@ -139,6 +142,30 @@ check_rank <- function(X, max_rows = 20000L) {
          " cannot be estimated (aliased with other columns). Remove them from the formula.",
          call. = FALSE)
   }
+}
+
+# The weights and offset arguments of a fit, kept for predictions on newdata: each one's
+# expression and the variables it took from the data (all its variables without a data
+# frame), if the model frame has it (an argument that evaluated to NULL is not kept).
+fit_args <- function(extras, frame, data) {
+  out <- list()
+  for (a in c("weights", "offset")) {
+    if (is.null(extras[[a]]) || !paste0("(", a, ")") %in% names(frame)) next
+    vars <- expr_vars(extras[[a]])
+    if (is.data.frame(data)) vars <- intersect(vars, names(data))
+    out[[a]] <- list(expr = extras[[a]], vars = vars)
+  }
+  out
+}
+
+# Variables of an expression as all.vars() gives them, but not the names after $ or @
+# (d$n uses the variable d only).
+expr_vars <- function(e) {
+  if (is.name(e)) return(as.character(e))
+  if (!is.call(e)) return(character(0))
+  args <- as.list(e)[-1L]
+  if (identical(e[[1L]], as.name("$")) || identical(e[[1L]], as.name("@"))) args <- args[1L]
+  unique(unlist(lapply(args, expr_vars)))
 }
 
 # Response and binomial trials, checked against the family. Binomial weights are numbers of

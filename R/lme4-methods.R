@@ -30,7 +30,8 @@
 #'   \item \code{formula}: the formula as given to [bglmm()]; \code{family}: the family
 #'     object.
 #'   \item \code{model.frame}: the model frame of the rows fitted (after \code{subset} and
-#'     missing values), with the variables of the random terms; \code{terms}: as in lme4,
+#'     missing values), with the variables of the random terms and the columns
+#'     \code{(weights)} and \code{(offset)} of those arguments; \code{terms}: as in lme4,
 #'     the terms of the fixed part (\code{fixed.only = TRUE}, the default), of the random
 #'     part (\code{random.only = TRUE}) or of the whole model (both \code{FALSE}).
 #'   \item \code{fitted}: posterior mean of [posterior_epred()][posterior_epred.bglmm] for
@@ -49,8 +50,9 @@
 #' @param summary For \code{coef}: \code{TRUE} (default) for point estimates as in lme4 and
 #'   rstanarm, \code{FALSE} for per-draw arrays.
 #' @param correlation For \code{vcov}: return the correlation matrix instead.
-#' @param parm For \code{confint}: names of parameters (default: all but the group
-#'   effects \code{b[...]}).
+#' @param parm For \code{confint}: names or numbers (in the order of
+#'   [as.matrix()][as.matrix.bglmm]) of parameters (default: all but the group effects
+#'   \code{b[...]}).
 #' @param level For \code{confint}: probability mass of the intervals.
 #' @param formula For \code{model.frame}: a [bglmm()] fit.
 #' @param fixed.only,random.only For \code{terms} and \code{model.frame}, as in lme4: the
@@ -188,7 +190,16 @@ confint.bglmm <- function(object, parm = NULL, level = 0.95, ...) {
   if (!is.numeric(level) || length(level) != 1L || !(level > 0 && level < 1)) {
     stop("'level' must be a single number between 0 and 1.", call. = FALSE)
   }
-  if (is.null(parm)) parm <- grep("^b\\[", dimnames(object$draws)[[3L]], value = TRUE, invert = TRUE)
+  pars <- dimnames(object$draws)[[3L]]
+  if (is.null(parm)) parm <- grep("^b\\[", pars, value = TRUE, invert = TRUE)
+  # numbers index the parameters, as confint() indexes coefficients
+  if (is.numeric(parm)) {
+    if (any(!parm %in% seq_along(pars))) {
+      stop(sprintf("'parm' numbers must be between 1 and %d (the number of parameters).", length(pars)),
+           call. = FALSE)
+    }
+    parm <- pars[parm]
+  }
   ci <- posterior_interval.bglmm(object, prob = level, pars = parm)
   a <- (1 - level) / 2
   colnames(ci) <- paste(format(100 * c(a, 1 - a), trim = TRUE, scientific = FALSE, digits = 3), "%")

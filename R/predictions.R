@@ -36,7 +36,8 @@
 #' @param re.form Group effects to include: \code{NULL} (default) all, \code{NA} or
 #'   \code{~0} none, or a formula with some of the model's random terms, e.g.
 #'   \code{~(1 | flea)} (terms are selected by grouping factor).
-#' @param offset Optional offset replacing the one computed from the formula (length 1 or
+#' @param offset Optional offset replacing the whole offset of the fit (its \code{offset()}
+#'   terms and \code{offset} argument, computed on \code{newdata}) (length 1 or
 #'   the number of rows).
 #' @param allow_new_levels Allow group levels not in the data of the fit (see Details).
 #'   \code{allow.new.levels} is accepted as a synonym.
@@ -338,8 +339,9 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
     dat <- list(X = object$X, offset = object$offset, re = re, y = object$y,
                 trials = object$trials, weights = object$weights, names = rownames(object$frame))
   } else {
-    dat <- newdata_design(object, newdata, kept, allow_new_levels, need_trials || need_y,
-                          have_offset = !is.null(offset))
+    # the response is read for the log-likelihood, and for the trials of cbind(successes, failures)
+    want_y <- need_y || (need_trials && fam == "binomial" && is.matrix(stats::model.response(object$frame)))
+    dat <- newdata_design(object, newdata, kept, allow_new_levels, want_y, have_offset = !is.null(offset))
   }
   n <- nrow(dat$X)
   if (!is.null(offset)) {
@@ -360,7 +362,7 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
     if (!is.null(weights)) {
       stop(sprintf(paste0("The binomial model was fitted with weights = %s (the numbers of trials), ",
                           "which could not be evaluated on newdata: add its variables to newdata or ",
-                          "give the number of trials with the 'trials' argument."), deparse1(weights)),
+                          "give the number of trials with the 'trials' argument."), arg_label(weights)),
            call. = FALSE)
     }
     stop("The binomial model was fitted to cbind(successes, failures) and newdata does not have ",
@@ -369,12 +371,12 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
   if (need_y && length(dat$y) != n) {
     stop(sprintf("newdata must contain the response (%s)%s for the log-likelihood.",
                  paste(deparse(object$formula[[2L]]), collapse = " "),
-                 if (is.null(weights)) "" else sprintf(" and the weights (%s)", deparse1(weights))),
+                 if (is.null(weights)) "" else sprintf(" and the weights (%s)", arg_label(weights))),
          call. = FALSE)
   }
   if (need_trials && !need_y && fam == "gaussian" && !is.null(weights) && is.null(dat$weights)) {
     warning(sprintf(paste0("The model was fitted with weights = %s, which could not be evaluated on ",
-                           "newdata: predicting with weight 1 (variance sigma^2)."), deparse1(weights)),
+                           "newdata: predicting with weight 1 (variance sigma^2)."), arg_label(weights)),
             call. = FALSE)
   }
   if (need_y && fam == "binomial" && any(dat$y > dat$trials)) {
@@ -432,7 +434,7 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
     if (is.null(o)) {
       stop(sprintf(paste0("The model was fitted with offset = %s, which could not be evaluated on ",
                           "newdata: add its variables to newdata or give the 'offset' argument."),
-                   deparse1(object$model_args$offset)), call. = FALSE)
+                   arg_label(object$model_args$offset)), call. = FALSE)
     }
     off <- off + o
   }
@@ -462,11 +464,10 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
     list(t = t, Z = unname(Z), idx = idx, new_levels = new_levels)
   })
   y <- numeric(0)
-  if (!is.null(w) && object$family$family == "gaussian") check_weights(w, "gaussian")
+  if (!is.null(w) && want_y) check_weights(w, object$family$family)
   trials <- if (object$family$family != "binomial" || is.matrix(stats::model.response(object$frame))) {
     numeric(0)
   } else if (!is.null(weights)) {
-    if (!is.null(w)) check_weights(w, "binomial")
     w %||% numeric(0)
   } else {
     rep(1, nrow(mf))
@@ -480,12 +481,21 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
        weights = if (object$family$family == "gaussian") w, names = rownames(newdata))
 }
 
-# The value on newdata of an argument of the fit (weights, offset expressions), evaluated as
-# model.frame() evaluated it: in newdata, then the formula's environment. NULL when that
-# fails or does not give one number per row.
-newdata_value <- function(object, expr, newdata) {
-  v <- tryCatch(eval(expr, newdata, environment(object$formula)), error = function(e) NULL)
+# The value on newdata of a weights or offset argument of the fit (see fit_args()): its
+# expression evaluated in newdata, which must have every variable that the expression took
+# from the data (functions such as log come from the formula's environment). NULL when it
+# took none (a vector given in the call says nothing about other rows), when newdata lacks
+# one, or when the value is not one number per row.
+newdata_value <- function(object, arg, newdata) {
+  if (!length(arg$vars) || !all(arg$vars %in% names(newdata))) return(NULL)
+  v <- tryCatch(eval(arg$expr, newdata, environment(object$formula)), error = function(e) NULL)
   if (!is.numeric(v) || length(v) != nrow(newdata)) NULL else as.numeric(v)
+}
+
+# A fit argument's expression for messages, at most 40 characters.
+arg_label <- function(arg) {
+  s <- deparse1(arg$expr)
+  if (nchar(s) > 40L) paste0(substr(s, 1L, 37L), "...") else s
 }
 
 # Residual sd of each draw (rows of m) and row of dat, draws varying fastest: sigma, divided

@@ -161,3 +161,23 @@ bench_models$sleep_q3 <- function() {
   list(formula = Reaction ~ Days + I(Days^2) + (Days + I(Days^2) | Subject), family = gaussian(),
        data = lme4::sleepstudy)
 }
+
+# Fourth batch (2026-11-25): many fixed effects (each fixed-effects step moves 15-20
+# coefficients over all rows).
+bench_models$gauss_p20 <- function() {
+  set.seed(6)
+  n <- 2000; g <- sample.int(40, n, TRUE); X <- matrix(rnorm(n * 20), n)
+  colnames(X) <- paste0("x", 1:20)
+  d <- data.frame(X, g = factor(g))
+  d$y <- drop(X %*% rnorm(20, 0, 0.3)) + rnorm(40)[g] + rnorm(n)
+  list(formula = stats::reformulate(c(colnames(X), "(1 | g)"), "y"), family = gaussian(), data = d)
+}
+
+bench_models$pois_p15 <- function() {
+  set.seed(7)
+  n <- 4000; g <- sample.int(80, n, TRUE); X <- matrix(rnorm(n * 15), n)
+  colnames(X) <- paste0("x", 1:15)
+  d <- data.frame(X, g = factor(g))
+  d$y <- rpois(n, exp(drop(0.5 + X %*% rnorm(15, 0, 0.2)) + rnorm(80, 0, 0.5)[g]))
+  list(formula = stats::reformulate(c(colnames(X), "(x1 | g)"), "y"), family = poisson(), data = d)
+}

@@ -133,10 +133,16 @@ test_that("gaussian weights are precisions: the posterior agrees with lmer(weigh
                    quick_fit(y ~ x + (1 | g), d, seed = 2)$draws)
 })
 
-test_that("gaussian weights enter log_lik and posterior_predict, on newdata too", {
+# Gaussian rows of weight 1 and 9 in 8 groups.
+small_weighted_data <- function() {
   set.seed(6)
   d <- data.frame(g = factor(rep(1:8, each = 6)), x = stats::rnorm(48), w = rep(c(1, 9), 24))
   d$y <- 1 + d$x + stats::rnorm(8)[d$g] + stats::rnorm(48, 0, 1 / sqrt(d$w))
+  d
+}
+
+test_that("gaussian weights enter log_lik and posterior_predict, on newdata too", {
+  d <- small_weighted_data()
   fit <- quick_fit(y ~ x + (1 | g), d, weights = w, iter = 200, seed = 3)
   mu <- posterior_linpred(fit)
   sdm <- outer(as.matrix(fit)[, "sigma"], sqrt(d$w), "/")
@@ -150,4 +156,54 @@ test_that("gaussian weights enter log_lik and posterior_predict, on newdata too"
     mean(apply(yrep[, d$w == 1] - mu[, d$w == 1], 2, stats::sd))
   expect_equal(ratio, 1 / 3, tolerance = 0.1)
   expect_warning(posterior_predict(fit, newdata = d[1:4, c("x", "g")], seed = 4), "predicting with weight 1")
+})
+
+test_that("weights and offset on newdata come from its columns only", {
+  d <- arg_data()
+  fw <- quick_fit(prop ~ x + (1 | g), d, family = binomial, weights = n, offset = log(expo) / 4, seed = 3)
+  expect_identical(names(fw$model_args), c("weights", "offset"))
+  expect_identical(fw$model_args$weights$vars, "n")
+  nd <- d[c(5, 1), ]
+  ref <- posterior_linpred(fw, newdata = nd, offset = log(nd$expo) / 4)
+  expect_equal(posterior_linpred(fw, newdata = nd), ref)
+  # an object named like a data column in the formula's environment is not used on newdata
+  local({
+    expo <- rep(100, 2)
+    n <- rep(1000, 2)
+    environment(fw$formula) <- environment()
+    expect_error(posterior_linpred(fw, newdata = nd[c("x", "g")]), "offset = log\\(expo\\)/4, which could not")
+    expect_error(posterior_predict(fw, newdata = nd[c("x", "g", "expo")]), "weights = n \\(the numbers of trials\\)")
+  })
+  # a vector given in the call says nothing about other rows
+  fv <- quick_fit(prop ~ x + (1 | g), d, family = binomial, weights = d$n, seed = 3)
+  expect_identical(fv$model_args$weights$vars, character(0))
+  expect_error(posterior_predict(fv, newdata = d[nrow(d):1, ]), "could not be evaluated on newdata")
+  expect_identical(dim(posterior_predict(fv, newdata = d, trials = d$n, draws = 5)), c(5L, nrow(d)))
+  # weights or offset that evaluate to NULL (a wrapper's default) are no weights or offset
+  wrap <- function(dd, w = NULL, o = NULL) quick_fit(prop ~ x + (1 | g), dd, family = binomial, weights = w, offset = o, seed = 3)
+  fn <- wrap(d, w = d$n)
+  expect_null(fn$model_args$offset)
+  expect_identical(dim(posterior_linpred(fn, newdata = d[1:2, ])), c(500L, 2L))
+})
+
+test_that("missing weights or offsets leave no empty factor levels", {
+  d <- arg_data()
+  d$f <- factor(ifelse(d$g == "c", "C", rep(c("A", "B"), length.out = nrow(d))))
+  d$o <- log(d$expo)
+  d$o[d$g == "c"] <- NA
+  expect_message(fit <- quick_fit(cnt ~ f + (1 | g), d, family = poisson, offset = o, seed = 1),
+                 "Removed 10 rows")
+  expect_identical(colnames(fit$X), c("(Intercept)", "fB"))
+  expect_identical(ngrps(fit), c(g = 11L))
+  expect_error(quick_fit(cnt ~ x, d, family = poisson, subset = g == "zz"), "No rows are left after 'subset'")
+})
+
+test_that("bayes_R2 of a gaussian weighted fit uses the mean residual variance sigma^2 mean(1 / w)", {
+  d <- small_weighted_data()
+  fit <- quick_fit(y ~ x + (1 | g), d, weights = w, iter = 200, seed = 3)
+  mu <- posterior_epred(fit)
+  v <- apply(mu, 1, stats::var)
+  s2 <- as.matrix(fit)[, "sigma"]^2 * mean(1 / d$w)
+  expect_equal(bayes_R2(fit), v / (v + s2))
+  expect_identical(names(model.frame(fit, fixed.only = TRUE)), c("y", "x", "(weights)"))
 })
