@@ -389,7 +389,9 @@ fixed_glm <- function(md, family, max_rows = 2000L) {
   rows <- glm_rows(md$X, max_rows)
   y <- md$y[rows]
   yy <- if (family$family == "binomial") y / md$trials[rows] else y
-  w <- if (family$family == "binomial") md$trials[rows] else if (!is.null(md$weights)) md$weights[rows] else rep(1, length(yy))
+  w <- if (family$family == "binomial") md$trials[rows]
+       else if (!is.null(md$weights)) md$weights[rows]
+       else rep(1, length(yy))
   g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], yy, weights = w,
                                                 offset = md$offset[rows], family = family)),
                 error = function(e) NULL)

@@ -45,7 +45,8 @@ bayes_R2.bglmm <- function(object, re.form = NULL, ...) {
   fam <- object$family$family
   if (fam == "gaussian") {
     # with precision weights, the mean residual variance sigma^2 mean(1 / w)
-    sigma2 <- as.vector(object$draws[, , "sigma"])^2 * if (is.null(object$weights)) 1 else mean(1 / object$weights)
+    sigma2 <- as.vector(object$draws[, , "sigma"])^2
+    if (!is.null(object$weights)) sigma2 <- sigma2 * mean(1 / object$weights)
   } else if (fam == "poisson") {
     sigma2 <- rowMeans(mu)
   } else {
