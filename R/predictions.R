@@ -391,7 +391,7 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
   bars <- if (length(object$re)) fit_bars(object) else list()
   tt_full <- attr(object$frame, "terms")
   resp_vars <- all.vars(object$formula[[2L]])
-  # binomial weights are the trials: the response needs them
+  # the weights on newdata: binomial trials (the response needs them) or gaussian precisions
   weights <- object$model_args$weights
   w <- if (is.null(weights)) NULL else newdata_value(object, weights, newdata)
   with_y <- want_y && all(resp_vars %in% names(newdata)) && (is.null(weights) || !is.null(w))
