@@ -315,18 +315,6 @@ default_sweeps <- function(md) {
   as.integer(min(3, max(1, floor(3e4 / work))))
 }
 
-check_count <- function(x, name, min = 0) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) || x != round(x) || x < min) {
-    stop(sprintf("'%s' must be a whole number of at least %d.", name, min), call. = FALSE)
-  }
-  as.integer(x)
-}
-
-check_flag <- function(x, name) {
-  if (!is.logical(x) || length(x) != 1L || is.na(x)) stop(sprintf("'%s' must be TRUE or FALSE.", name), call. = FALSE)
-  x
-}
-
 # Refuse up front a request whose draws would not fit in memory.
 check_size <- function(n_draws, n_par) {
   gb <- 8 * as.numeric(n_draws) * n_par / 2^30

@@ -115,20 +115,6 @@ check_design <- function(M, what) {
   }
 }
 
-# TRUE when every value of a numeric vector or matrix is finite. A finite sum proves it
-# without the logical copies of is.finite() (Inf and NaN propagate; only an overflowing sum
-# needs the full check).
-all_finite <- function(x) {
-  if (is.integer(x)) return(!anyNA(x))
-  is.finite(sum(x)) || all(is.finite(x))
-}
-
-# At most max_rows of rows 1..n, evenly spaced and including the first and last (all of
-# them when n <= max_rows): the subset that big-data checks and the starting GLM use.
-spaced_rows <- function(n, max_rows) {
-  if (n > max_rows) unique(round(seq(1, n, length.out = max_rows))) else seq_len(n)
-}
-
 check_rank <- function(X, max_rows = 20000L) {
   if (ncol(X) == 0L) return(invisible())
   # rows are a subset's at most: when max_rows evenly spaced rows have full rank, so do all

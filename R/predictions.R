@@ -277,10 +277,7 @@ loo::loo_compare
 new_levels_arg <- function(allow_new_levels, ...) {
   dots <- list(...)
   if (!is.null(dots$allow.new.levels)) allow_new_levels <- dots$allow.new.levels
-  if (!is.logical(allow_new_levels) || length(allow_new_levels) != 1L || is.na(allow_new_levels)) {
-    stop("'allow_new_levels' must be TRUE or FALSE.", call. = FALSE)
-  }
-  allow_new_levels
+  check_flag(allow_new_levels, "allow_new_levels")
 }
 
 # Chain of each row of as.matrix(fit).

@@ -82,9 +82,7 @@ bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
   if (!is.null(cov_df)) check_num(cov_df, "cov_df", positive = TRUE, scalar = TRUE)
   check_num(sigma_df, "sigma_df", positive = TRUE, scalar = TRUE)
   if (!is.null(sigma_scale)) check_num(sigma_scale, "sigma_scale", positive = TRUE, scalar = TRUE)
-  if (!is.logical(autoscale) || length(autoscale) != 1L || is.na(autoscale)) {
-    stop("'autoscale' must be TRUE or FALSE.", call. = FALSE)
-  }
+  check_flag(autoscale, "autoscale")
   if (!is.null(cov_scale) && !is.list(cov_scale)) check_cov_scale(cov_scale, "cov_scale")
   if (is.list(cov_scale)) {
     if (is.null(names(cov_scale)) || any(names(cov_scale) == "")) {
@@ -99,17 +97,6 @@ bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
          sigma_scale = sigma_scale, autoscale = autoscale),
     class = "bglmm_prior"
   )
-}
-
-check_num <- function(x, name, finite = FALSE, positive = FALSE, scalar = FALSE) {
-  ok <- is.numeric(x) && length(x) > 0L && !anyNA(x) && all(is.finite(x))
-  if (ok && positive) ok <- all(x > 0)
-  if (ok && scalar) ok <- length(x) == 1L
-  if (!ok) {
-    stop(sprintf("'%s' must be %s%s%s.", name, if (scalar) "a single " else "",
-                 if (positive) "positive finite number" else "finite number",
-                 if (scalar) "" else "(s)"), call. = FALSE)
-  }
 }
 
 check_cov_scale <- function(s, name) {
@@ -215,8 +202,6 @@ fill_named <- function(value, names, what) {
   out[names(value)] <- value
   unname(out)
 }
-
-`%||%` <- function(a, b) if (is.null(a)) b else a
 
 #' Summarise the priors used by a fit
 #'
