@@ -159,7 +159,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   rm(glm0)
 
   spec <- list(
-    family = family$family, y = md$y, trials = as.numeric(md$trials), offset = md$offset,
+    family = family_spec_name(family), y = md$y, trials = as.numeric(md$trials), offset = md$offset,
     x = md$X, p = as.numeric(ncol(md$X)),
     terms = lapply(seq_along(md$re), function(t) {
       r <- md$re[[t]]
@@ -265,28 +265,6 @@ combine_chains <- function(outs) {
        accept_groups = do.call(rbind, lapply(outs, function(o) o$accept_groups)))
 }
 
-# family as in glm: a function, a family object or a name; canonical links only.
-bglmm_family <- function(family) {
-  if (is.character(family)) {
-    fn <- tryCatch(get(family, mode = "function", envir = asNamespace("stats")), error = function(e) NULL)
-    if (is.null(fn)) stop(sprintf("Unknown family '%s': use gaussian, poisson or binomial.", family), call. = FALSE)
-    family <- fn
-  }
-  if (is.function(family)) family <- family()
-  if (!inherits(family, "family")) {
-    stop("'family' must be gaussian, poisson or binomial (a family function, object or name).", call. = FALSE)
-  }
-  links <- c(gaussian = "identity", poisson = "log", binomial = "logit")
-  if (!family$family %in% names(links)) {
-    stop(sprintf("The family '%s' is not supported: use gaussian, poisson or binomial.", family$family), call. = FALSE)
-  }
-  if (family$link != links[[family$family]]) {
-    stop(sprintf("The %s family supports only the '%s' link, not '%s'.",
-                 family$family, links[[family$family]], family$link), call. = FALSE)
-  }
-  family
-}
-
 # The columns of a term's random design that repeat no fixed-effects column; the sampler
 # reads the others from the fixed design (see TermSpec::z), so no copy of them is held.
 own_columns <- function(r) {
@@ -338,7 +316,7 @@ parameter_names <- function(md, family, save_ranef = TRUE) {
     idx <- idx[order(idx[, 2], idx[, 1]), , drop = FALSE]
     paste0("Sigma[", r$group_name, ":", r$cnms[idx[, 1]], ",", r$cnms[idx[, 2]], "]")
   }))
-  c(colnames(md$X), b, if (family$family == "gaussian") "sigma", sig)
+  c(colnames(md$X), b, family_aux_name(family), sig)
 }
 
 # Whether a fit kept the draws of its group effects (fits made before save_ranef did).
@@ -375,12 +353,8 @@ collect_setup_garbage <- function(md, min_rows = 10000L) {
 fixed_glm <- function(md, family, max_rows = 2000L) {
   n <- length(md$y)
   rows <- glm_rows(md$X, max_rows)
-  y <- md$y[rows]
-  yy <- if (family$family == "binomial") y / md$trials[rows] else y
-  w <- if (family$family == "binomial") md$trials[rows]
-       else if (!is.null(md$weights)) md$weights[rows]
-       else rep(1, length(yy))
-  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], yy, weights = w,
+  d <- family_glm_data(family, md$y[rows], md$trials[rows], md$weights[rows])
+  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], d$y, weights = d$weights,
                                                 offset = md$offset[rows], family = family)),
                 error = function(e) NULL)
   if (!is.null(g)) attr(g, "rows") <- rows
@@ -403,11 +377,10 @@ initial_values <- function(md, family, pr, g = fixed_glm(md, family)) {
   p <- ncol(md$X)
   fixef <- unname(pr$location)
   jitter <- 0.1 * unname(pr$scale)
-  sigma <- if (family$family == "gaussian") stats::sd(md$y) else 1
   if (!is.null(g) && p > 0L) {
     cf <- g$coefficients
     se <- tryCatch(sqrt(diag(chol2inv(g$qr$qr[seq_len(p), seq_len(p), drop = FALSE]))) *
-                     if (family$family == "gaussian") sqrt(sum(g$residuals^2 * g$weights) / max(1, g$df.residual)) else 1,
+                     sqrt(family_glm_dispersion(family, g)),
                    error = function(e) rep(NA_real_, p))
     ok <- is.finite(cf) & abs(cf - fixef) < 4 * pr$scale
     if (all(is.finite(se))) se <- se[order(g$qr$pivot)]
@@ -415,11 +388,8 @@ initial_values <- function(md, family, pr, g = fixed_glm(md, family)) {
     se <- se * sqrt(length(attr(g, "rows") %||% md$y) / length(md$y))
     fixef[ok] <- cf[ok]
     jitter[ok & is.finite(se)] <- pmin(se, pr$scale)[ok & is.finite(se)] * 0.5
-    if (family$family == "gaussian" && g$df.residual > 0) {
-      s <- sqrt(sum(g$residuals^2) / g$df.residual)
-      if (is.finite(s) && s > 0) sigma <- s
-    }
   }
+  sigma <- family_aux_init(family, md$y, if (p > 0L) g)
   if (!(is.finite(sigma) && sigma > 0)) sigma <- 1
   list(fixef = as.numeric(fixef), jitter = as.numeric(jitter), sigma = sigma)
 }

@@ -42,18 +42,10 @@ NULL
 #' @export
 bayes_R2.bglmm <- function(object, re.form = NULL, ...) {
   mu <- posterior_epred.bglmm(object, re.form = re.form)
-  fam <- object$family$family
-  if (fam == "gaussian") {
-    # with precision weights, the mean residual variance sigma^2 mean(1 / w)
-    sigma2 <- as.vector(object$draws[, , "sigma"])^2
-    if (!is.null(object$weights)) sigma2 <- sigma2 * mean(1 / object$weights)
-  } else if (fam == "poisson") {
-    sigma2 <- rowMeans(mu)
-  } else {
-    n <- matrix(object$trials, nrow(mu), ncol(mu), byrow = TRUE)
-    sigma2 <- rowMeans(mu * n * (1 - mu))
-    mu <- mu * n
-  }
+  fam <- object$family
+  sigma2 <- family_residual_variance(fam, mu, family_aux_draws(fam, object$draws), object$trials,
+                                     object$weights)
+  mu <- family_expected_response(fam, mu, object$trials)
   v <- apply(mu, 1, stats::var)
   v / (v + sigma2)
 }
@@ -84,7 +76,7 @@ pp_check.bglmm <- function(object, plotfun = "dens_overlay", nreps = NULL, seed 
     }
     args$group <- object$frame[[args$group]]
   }
-  if (object$family$family == "binomial" && any(object$trials != 1)) {
+  if (family_uses_trials(object$family) && any(object$trials != 1)) {
     # proportions; rows of zero trials (zero weights) are left out
     keep <- object$trials > 0
     y <- y[keep] / object$trials[keep]

@@ -16,15 +16,15 @@ check_unbounded_fixef <- function(cand, family, pr, draws, min_ratio = 0.2) {
 }
 
 unbounded_message <- function(coefs, ratio, family) {
-  binomial <- family$family == "binomial"
+  sep <- family_separation(family)
   one <- length(coefs) == 1L
   sds <- if (one) sprintf("posterior sd is %.2f of the prior sd", ratio) else
     paste0("posterior sd / prior sd: ", paste(sprintf("%s %.2f", coefs, ratio), collapse = ", "))
-  paste0(if (binomial) "The data separate the outcome" else "The zero counts are separated from the others",
+  paste0(sep$what,
          " along ", paste(coefs, collapse = ", "), ": the likelihood has no finite maximum in ",
          if (one) "that direction, so its posterior is" else "these directions, so their posteriors are",
          " set by the prior (", sds, "). Check the predictors (e.g. a factor level with ",
-         if (binomial) "only successes or only failures" else "only zero counts",
+         sep$level,
          "), or set an informative prior with ", prior_hint(coefs), ".")
 }
 
@@ -44,11 +44,12 @@ prior_hint <- function(coefs) {
 # coefficient is implicated if it moves the linear predictor by more than 1 in `steps`
 # steps, or loses all its information (its observations' weights vanish).
 unbounded_fixef <- function(g, md, family, steps = 5L) {
-  if (family$family == "gaussian" || is.null(g) || ncol(md$X) == 0L) return(character(0))
+  sep <- family_separation(family)
+  if (is.null(sep) || is.null(g) || ncol(md$X) == 0L) return(character(0))
   # the fitted values of the observations along a divergent direction go to the boundary
   # (probability 0 or 1, mean 0): without any near it, skip the IRLS steps (big data)
   mu <- g$fitted.values
-  near <- if (family$family == "binomial") pmin(mu, 1 - mu) < 1e-4 else mu < 1e-4
+  near <- sep$near_boundary(mu)
   if (isTRUE(g$converged) && !any(near, na.rm = TRUE)) return(character(0))
   b0 <- g$coefficients
   ok <- is.finite(b0)

@@ -41,7 +41,7 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env, e
   dimnames(X) <- list(NULL, colnames(X))
   check_design(X, "fixed-effects")
   check_rank(X)
-  response <- bglmm_response(frame_response(frame), family, stats::model.weights(frame))
+  response <- family_response(family, frame_response(frame), stats::model.weights(frame))
   offset <- stats::model.offset(frame)
   if (is.null(offset)) offset <- rep(0, nrow(frame))
   if (!all_finite(offset)) stop("The offset must be finite.", call. = FALSE)
@@ -152,90 +152,6 @@ expr_vars <- function(e) {
   args <- as.list(e)[-1L]
   if (identical(e[[1L]], as.name("$")) || identical(e[[1L]], as.name("@"))) args <- args[1L]
   unique(unlist(lapply(args, expr_vars)))
-}
-
-# Response and binomial trials, checked against the family. Binomial weights are numbers of
-# trials, as in glm(): a proportion y with weights w is y * w successes out of w. Gaussian
-# weights are precision weights (variance sigma^2 / w), returned as `weights`.
-bglmm_response <- function(y, family, weights = NULL) {
-  fam <- family$family
-  trials <- numeric(0)
-  if (!is.null(weights)) check_weights(weights, fam)
-  if (fam == "binomial") {
-    if (is.matrix(y) && ncol(y) == 2L) {
-      if (!is.numeric(y)) stop("cbind(successes, failures) must be numeric.", call. = FALSE)
-      if (any(y < 0) || any(y != round(y))) {
-        stop("Binomial successes and failures must be non-negative whole numbers.", call. = FALSE)
-      }
-      trials <- as.numeric(y[, 1] + y[, 2])
-      y <- as.numeric(y[, 1])
-      if (!is.null(weights)) {
-        y <- whole_counts(y * weights, "successes times 'weights'")
-        trials <- whole_counts(trials * weights, "trials times 'weights'")
-      }
-    } else {
-      if (is.factor(y)) {
-        if (nlevels(y) != 2L) stop("A factor response for binomial must have exactly two levels.", call. = FALSE)
-        y <- as.numeric(y != levels(y)[1L])
-      } else if (is.logical(y)) {
-        y <- as.numeric(y)
-      }
-      if (!is.null(weights)) {
-        if (!is.numeric(y) || is.matrix(y) || anyNA(y) || any(y < 0 | y > 1)) {
-          stop("With 'weights', a binomial response is the proportion of successes (between 0 and 1), ",
-               "as in glm(y / n ~ ..., weights = n).", call. = FALSE)
-        }
-        y <- whole_counts(y * weights, "the proportions times 'weights'")
-        trials <- as.numeric(weights)
-      } else {
-        if (!is.numeric(y) || any(!y %in% c(0, 1))) {
-          stop("A binomial response must be 0/1, logical, a two-level factor, ",
-               "or cbind(successes, failures) (or proportions with 'weights' = the trials).", call. = FALSE)
-        }
-        trials <- rep(1, length(y))
-      }
-    }
-    return(list(y = as.numeric(y), trials = trials))
-  }
-  if (!is.numeric(y) || is.matrix(y)) {
-    stop(sprintf("The response must be a numeric vector for the %s family.", fam), call. = FALSE)
-  }
-  if (!all_finite(y)) stop("The response has non-finite values (Inf or NaN).", call. = FALSE)
-  # integer counts are whole: only their sign needs checking (without a copy of the data)
-  if (fam == "poisson" && (min(y) < 0 || (!is.integer(y) && any(y != round(y))))) {
-    stop("A poisson response must be non-negative whole numbers (counts).", call. = FALSE)
-  }
-  # integer counts are kept as they are (the sampler reads them as doubles): a double copy
-  # would stay in memory for the whole fit
-  list(y = if (is.integer(y)) unname(y) else as.numeric(y), trials = trials,
-       weights = if (!is.null(weights)) as.numeric(weights))
-}
-
-# Prior weights: the binomial family's numbers of trials, the gaussian family's precisions
-# (see bglmm_response()).
-check_weights <- function(w, fam) {
-  if (fam == "poisson") {
-    stop(paste0("'weights' are taken by the binomial family (numbers of trials) and the gaussian ",
-                "family (precisions), not by poisson. For exposures, use offset(log(exposure)) ",
-                "in the formula."), call. = FALSE)
-  }
-  if (!is.numeric(w) || !all_finite(w) || any(w < 0)) {
-    stop("'weights' must be non-negative finite numbers.", call. = FALSE)
-  }
-  if (fam == "gaussian" && any(w == 0)) {
-    stop("Gaussian 'weights' (precisions) must be positive: leave out the rows of weight 0 (subset).",
-         call. = FALSE)
-  }
-}
-
-# Binomial counts computed from proportions or weights, which must be whole numbers (to rounding).
-whole_counts <- function(x, what) {
-  r <- round(x)
-  if (any(abs(x - r) > 1e-8 * pmax(1, abs(x)))) {
-    stop(sprintf("The binomial counts (%s) must be whole numbers: check the response and 'weights'.", what),
-         call. = FALSE)
-  }
-  as.numeric(r)
 }
 
 # One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the

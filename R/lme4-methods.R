@@ -171,7 +171,7 @@ VarCorr.bglmm <- function(x, sigma = 1, ...) {
 #' @importFrom stats sigma
 #' @export
 sigma.bglmm <- function(object, ...) {
-  if (object$family$family != "gaussian") return(1)
+  if (!identical(family_aux_name(object$family), "sigma")) return(1)
   stats::median(object$draws[, , "sigma"])
 }
 
@@ -254,9 +254,8 @@ fitted.bglmm <- function(object, ...) {
 #' @importFrom stats residuals
 #' @export
 residuals.bglmm <- function(object, ...) {
-  # rows of zero trials (zero weights) have no observed proportion
-  y <- if (object$family$family == "binomial") ifelse(object$trials > 0, object$y / object$trials, NA) else object$y
-  r <- y - fitted.bglmm(object)
+  # observed on the scale of fitted(): for binomial, proportions (NA for rows of zero trials)
+  r <- family_observed(object$family, object$y, object$trials) - fitted.bglmm(object)
   names(r) <- rownames(object$frame)
   r
 }

@@ -103,15 +103,9 @@ posterior_predict.bglmm <- function(object, newdata = NULL, draws = NULL, re.for
   dat <- pp_data(object, newdata, re.form, allow_new_levels, offset, trials = trials,
                  need_trials = TRUE)
   m <- draw_matrix(object, draws)
-  mu <- object$family$linkinv(pp_eta(object, dat, m))
-  S <- nrow(mu)
-  n <- ncol(mu)
-  y <- switch(object$family$family,
-    gaussian = stats::rnorm(S * n, mu, gaussian_sd(m, dat)),
-    poisson = stats::rpois(S * n, mu),
-    binomial = stats::rbinom(S * n, rep(dat$trials, each = S), mu)
-  )
-  y <- matrix(y, S, n, dimnames = dimnames(mu))
+  fam <- object$family
+  mu <- fam$linkinv(pp_eta(object, dat, m))
+  y <- family_simulate(fam, mu, family_aux_draws(fam, m), dat$trials, dat$weights)
   if (!is.null(fun)) y <- match.fun(fun)(y)
   y
 }
@@ -191,15 +185,9 @@ log_lik.bglmm <- function(object, newdata = NULL, offset = NULL, re.form = NULL,
   dat <- pp_data(object, newdata, re.form, allow_new_levels, offset, trials = trials,
                  need_trials = TRUE, need_y = TRUE)
   m <- draw_matrix(object, NULL)
-  mu <- object$family$linkinv(pp_eta(object, dat, m))
-  S <- nrow(mu)
-  y <- rep(dat$y, each = S)
-  ll <- switch(object$family$family,
-    gaussian = stats::dnorm(y, mu, gaussian_sd(m, dat), log = TRUE),
-    poisson = stats::dpois(y, mu, log = TRUE),
-    binomial = stats::dbinom(y, rep(dat$trials, each = S), mu, log = TRUE)
-  )
-  matrix(ll, S, ncol(mu), dimnames = dimnames(mu))
+  fam <- object$family
+  mu <- fam$linkinv(pp_eta(object, dat, m))
+  family_log_density(fam, dat$y, mu, family_aux_draws(fam, m), dat$trials, dat$weights)
 }
 
 #' @rdname bglmm-loo
@@ -328,7 +316,7 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
                     need_trials = FALSE, need_y = FALSE) {
   kept <- re_terms_kept(object, re.form)
   if (length(kept)) require_ranef_draws(object)
-  fam <- object$family$family
+  fam <- object$family
   if (is.null(newdata)) {
     re_all <- if (length(kept)) random_terms(fit_bars(object), object$frame, object$X, environment(object$formula)) else list()
     re <- lapply(kept, function(t) list(t = t, Z = re_all[[t]]$z, idx = re_all[[t]]$group,
@@ -337,7 +325,7 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
                 trials = object$trials, weights = object$weights, names = rownames(object$frame))
   } else {
     # the response is read for the log-likelihood, and for the trials of cbind(successes, failures)
-    want_y <- need_y || (need_trials && fam == "binomial" && is.matrix(stats::model.response(object$frame)))
+    want_y <- need_y || (need_trials && family_uses_trials(fam) && is.matrix(stats::model.response(object$frame)))
     dat <- newdata_design(object, newdata, kept, allow_new_levels, want_y, have_offset = !is.null(offset))
   }
   n <- nrow(dat$X)
@@ -348,14 +336,14 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
     dat$offset <- rep_len(as.numeric(offset), n)
   }
   if (!is.null(trials)) {
-    if (fam != "binomial") stop("'trials' is only used by the binomial family.", call. = FALSE)
+    if (!family_uses_trials(fam)) stop("'trials' is only used by the binomial family.", call. = FALSE)
     if (!is.numeric(trials) || !length(trials) %in% c(1L, n) || any(trials < 0) || any(trials != round(trials))) {
       stop(sprintf("'trials' must be whole numbers of length 1 or %d (the number of rows).", n), call. = FALSE)
     }
     dat$trials <- rep_len(as.numeric(trials), n)
   }
   weights <- object$model_args$weights
-  if (need_trials && fam == "binomial" && length(dat$trials) != n) {
+  if (need_trials && family_uses_trials(fam) && length(dat$trials) != n) {
     if (!is.null(weights)) {
       stop(sprintf(paste0("The binomial model was fitted with weights = %s (the numbers of trials), ",
                           "which could not be evaluated on newdata: add its variables to newdata or ",
@@ -371,12 +359,12 @@ pp_data <- function(object, newdata, re.form, allow_new_levels, offset = NULL, t
                  if (is.null(weights)) "" else sprintf(" and the weights (%s)", arg_label(weights))),
          call. = FALSE)
   }
-  if (need_trials && !need_y && fam == "gaussian" && !is.null(weights) && is.null(dat$weights)) {
+  if (need_trials && !need_y && family_precision_weights(fam) && !is.null(weights) && is.null(dat$weights)) {
     warning(sprintf(paste0("The model was fitted with weights = %s, which could not be evaluated on ",
                            "newdata: predicting with weight 1 (variance sigma^2)."), arg_label(weights)),
             call. = FALSE)
   }
-  if (need_y && fam == "binomial" && any(dat$y > dat$trials)) {
+  if (need_y && family_uses_trials(fam) && any(dat$y > dat$trials)) {
     stop("Binomial successes exceed the number of trials.", call. = FALSE)
   }
   dat
@@ -461,8 +449,8 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
     list(t = t, Z = unname(Z), idx = idx, new_levels = new_levels)
   })
   y <- numeric(0)
-  if (!is.null(w) && want_y) check_weights(w, object$family$family)
-  trials <- if (object$family$family != "binomial" || is.matrix(stats::model.response(object$frame))) {
+  if (!is.null(w) && want_y) family_check_weights(object$family, w)
+  trials <- if (!family_uses_trials(object$family) || is.matrix(stats::model.response(object$frame))) {
     numeric(0)
   } else if (!is.null(weights)) {
     w %||% numeric(0)
@@ -470,12 +458,12 @@ newdata_design <- function(object, newdata, kept, allow_new_levels, want_y, have
     rep(1, nrow(mf))
   }
   if (with_y) {
-    resp <- bglmm_response(stats::model.response(mf), object$family, w)
+    resp <- family_response(object$family, stats::model.response(mf), w)
     y <- resp$y
-    if (object$family$family == "binomial") trials <- resp$trials
+    if (family_uses_trials(object$family)) trials <- resp$trials
   }
   list(X = X, offset = as.numeric(off), re = re, y = y, trials = trials,
-       weights = if (object$family$family == "gaussian") w, names = rownames(newdata))
+       weights = if (family_precision_weights(object$family)) w, names = rownames(newdata))
 }
 
 # The value on newdata of a weights or offset argument of the fit (see fit_args()): its
@@ -493,13 +481,6 @@ newdata_value <- function(object, arg, newdata) {
 arg_label <- function(arg) {
   s <- deparse1(arg$expr)
   if (nchar(s) > 40L) paste0(substr(s, 1L, 37L), "...") else s
-}
-
-# Residual sd of each draw (rows of m) and row of dat, draws varying fastest: sigma, divided
-# by sqrt(w) for gaussian precision weights.
-gaussian_sd <- function(m, dat) {
-  sd <- m[, "sigma"]
-  if (is.null(dat$weights)) sd else sd / rep(sqrt(dat$weights), each = length(sd))
 }
 
 # Linear predictor, draws x observations, for the draws in the rows of m.

@@ -120,8 +120,7 @@ resolve_prior <- function(prior, md, family) {
     stop("'prior' must be made by bglmm_prior().", call. = FALSE)
   }
   X <- md$X
-  gaussian <- family$family == "gaussian"
-  s_y <- if (gaussian && prior$autoscale) stats::sd(md$y) else 1
+  s_y <- if (prior$autoscale) family_response_scale(family, md$y) else 1
   if (!is.finite(s_y) || s_y <= 0) s_y <- 1
   cn <- colnames(X)
   p <- ncol(X)
@@ -137,7 +136,7 @@ resolve_prior <- function(prior, md, family) {
   location[slopes] <- loc
   scale[slopes] <- scl
   if (!is.na(icpt)) {
-    mu_c <- prior$intercept_location %||% if (gaussian) mean(md$y) else 0
+    mu_c <- prior$intercept_location %||% family_response_location(family, md$y)
     sd_c <- prior$intercept_scale * s_y
     xbar <- colMeans(X)[slopes]
     location[icpt] <- mu_c - sum(xbar * loc)
@@ -164,8 +163,8 @@ resolve_prior <- function(prior, md, family) {
     list(type = "inv_wishart", df = df, scale = S)
   })
   names(terms) <- vapply(md$re, function(t) t$group_name, "")
-  sigma <- if (gaussian) list(df = prior$sigma_df, scale = prior$sigma_scale %||% s_y) else NULL
-  list(location = location, scale = scale, terms = terms, sigma = sigma,
+  list(location = location, scale = scale, terms = terms,
+       sigma = family_aux_prior(family, prior, s_y),
        autoscale = prior$autoscale, spec = prior)
 }
 
