@@ -303,22 +303,6 @@ check_size <- function(n_draws, n_par) {
   }
 }
 
-# Names as in rstanarm: fixed effects, b[coef group:level], sigma, Sigma[group:row,col];
-# without the b block when the group effects are not saved.
-parameter_names <- function(md, family, save_ranef = TRUE) {
-  b <- if (save_ranef) unlist(lapply(md$re, function(r) {
-    paste0("b[", rep(r$cnms, times = length(r$levels)), " ", r$group_name, ":",
-           rep(r$levels, each = length(r$cnms)), "]")
-  }))
-  sig <- unlist(lapply(md$re, function(r) {
-    q <- length(r$cnms)
-    idx <- which(lower.tri(diag(q), diag = TRUE), arr.ind = TRUE)
-    idx <- idx[order(idx[, 2], idx[, 1]), , drop = FALSE]
-    paste0("Sigma[", r$group_name, ":", r$cnms[idx[, 1]], ",", r$cnms[idx[, 2]], "]")
-  }))
-  c(colnames(md$X), b, family_aux_name(family), sig)
-}
-
 # Whether a fit kept the draws of its group effects (fits made before save_ranef did).
 has_ranef_draws <- function(object) !identical(object$sampler$save_ranef, FALSE)
 

@@ -97,7 +97,7 @@ fixef.bglmm <- function(object, ...) {
 ranef.bglmm <- function(object, ...) {
   if (!length(object$re)) stop("The model has no group-level (random) effects.", call. = FALSE)
   require_ranef_draws(object)
-  m <- as.matrix.bglmm(object, regex_pars = "^b\\[")
+  m <- as.matrix.bglmm(object, pars = all_b_names(object))
   med <- apply(m, 2, stats::median)
   out <- lapply(re_by_group(object), function(terms) {
     levs <- terms[[1]]$levels
@@ -191,7 +191,7 @@ confint.bglmm <- function(object, parm = NULL, level = 0.95, ...) {
     stop("'level' must be a single number between 0 and 1.", call. = FALSE)
   }
   pars <- dimnames(object$draws)[[3L]]
-  if (is.null(parm)) parm <- grep("^b\\[", pars, value = TRUE, invert = TRUE)
+  if (is.null(parm)) parm <- pars[!pars %in% all_b_names(object)]
   # numbers index the parameters, as confint() indexes coefficients
   if (is.numeric(parm)) {
     if (any(!parm %in% seq_along(pars))) {
@@ -264,24 +264,6 @@ residuals.bglmm <- function(object, ...) {
 re_by_group <- function(object) {
   g <- vapply(object$re, function(r) r$group_name, "")
   lapply(split(object$re, factor(g, levels = unique(g))), unname)
-}
-
-# Parameter names of one term's group effects for coefficient cn, in level order.
-b_names <- function(r, cn) paste0("b[", cn, " ", r$group_name, ":", r$levels, "]")
-
-# Names of all the group effects of a fit, whether or not their draws were kept.
-all_b_names <- function(object) {
-  unlist(lapply(object$re, function(r) unlist(lapply(r$cnms, function(cn) b_names(r, cn)))))
-}
-
-# q x q matrix of Sigma parameter names of one term (symmetric; lower triangle stored).
-sigma_names_matrix <- function(r) {
-  q <- length(r$cnms)
-  nm <- matrix("", q, q)
-  for (j in seq_len(q)) for (i in j:q) {
-    nm[i, j] <- nm[j, i] <- paste0("Sigma[", r$group_name, ":", r$cnms[i], ",", r$cnms[j], "]")
-  }
-  nm
 }
 
 #' @importFrom nlme fixef ranef VarCorr

@@ -204,7 +204,7 @@ print.bglmm <- function(x, digits = 3, ...) {
     print(signif(tab, digits))
   }
   show(colnames(x$X), "Fixed effects:")
-  show(grep("^sigma$|^Sigma\\[", colnames(m), value = TRUE), "Residual scale and group covariances:")
+  show(scale_names(x), "Residual scale and group covariances:")
   cat("\nUse summary() for intervals, Rhat and ESS.\n")
   invisible(x)
 }

@@ -98,8 +98,7 @@ plot_pars <- function(x, pars, regex_pars, group) {
                    if (length(groups)) paste(groups, collapse = ", ") else "(none)"), call. = FALSE)
     }
     require_ranef_draws(x)
-    is_grp <- grepl(paste0("^b\\[.* ", gsub("([][{}()+*^$.|\\\\?])", "\\\\\\1", group), ":"), all)
-    in_grp <- all[is_grp]
+    in_grp <- intersect(all, group_b_names(x, group))
     if (is.null(pars) && is.null(regex_pars)) return(in_grp)
     keep <- intersect(select_pars(all, pars, regex_pars), in_grp)
     if (!length(keep)) stop(sprintf("None of the chosen parameters is a group effect of '%s'.", group), call. = FALSE)
@@ -108,7 +107,7 @@ plot_pars <- function(x, pars, regex_pars, group) {
   if (is.null(pars) && is.null(regex_pars)) {
     fe <- colnames(x$X)
     if (length(fe)) return(fe)
-    return(grep("^sigma$|^Sigma\\[", all, value = TRUE))
+    return(scale_names(x))
   }
   select_pars(all, pars, regex_pars)
 }

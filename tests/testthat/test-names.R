@@ -79,3 +79,20 @@ test_that("posterior::as_draws_array keeps the chains and summarise_draws works 
   expect_identical(posterior::nchains(ddf), 2L)
   expect_identical(posterior::nchains(posterior::as_draws(fit)), 2L)
 })
+
+test_that("the draws are named in the order R/names.R builds, which every method looks up", {
+  fit <- quick_fit(Reaction ~ Days + (Days || Subject), lme4::sleepstudy, iter = 200)
+  pars <- dimnames(fit$draws)$parameter
+  expect_identical(pars, c(colnames(fit$X), bglmm:::all_b_names(fit), "sigma",
+                           bglmm:::all_sigma_names(fit)))
+  expect_identical(bglmm:::parameter_names(fit, family(fit)), pars)
+  expect_identical(bglmm:::parameter_names(fit, family(fit), save_ranef = FALSE),
+                   grep("^b\\[", pars, value = TRUE, invert = TRUE))
+  # per coefficient, the group effects of every level; the covariances as a matrix
+  for (r in fit$re) {
+    for (cn in r$cnms) expect_true(all(bglmm:::b_names(r, cn) %in% pars))
+    expect_true(all(bglmm:::sigma_names_matrix(r) %in% pars))
+  }
+  expect_identical(bglmm:::scale_names(fit), grep("^sigma$|^Sigma\\[", pars, value = TRUE))
+  expect_identical(bglmm:::group_b_names(fit, "Subject"), grep("^b\\[", pars, value = TRUE))
+})
