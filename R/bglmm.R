@@ -182,9 +182,7 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   # the full random designs are not needed any more: their memory is freed before sampling
   md$re <- lapply(md$re, function(r) r[names(r) != "z"])
   collect_setup_garbage(md)
-  start <- Sys.time()
   out <- run_sampler(spec, config, future)
-  elapsed <- as.numeric(difftime(Sys.time(), start, units = "secs"))
 
   # the sampler's array [iteration, chain, parameter], already named: changing it here
   # would copy it
@@ -202,21 +200,11 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
       accept = list(fixef = out$accept_fixef, groups = acc_groups),
       sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,
                      cores = cores, seed = seed, save_ranef = save_ranef, future = future,
-                     time = elapsed),
+                     time = out$time),
       n_dropped = md$n_dropped
     ),
     class = "bglmm"
   )
-}
-
-# Runs the chains, in threads of this session or as futures; a failed run is an R error.
-run_sampler <- function(spec, config, future) {
-  out <- if (future) sample_with_futures(spec, config) else bglmm_sample(spec, config)
-  if (!is.null(out$error)) {
-    if (grepl("interrupted", out$error)) stop("Sampling was interrupted (Ctrl-C); no draws were kept.", call. = FALSE)
-    stop("Sampling failed: ", out$error, call. = FALSE)
-  }
-  out
 }
 
 check_future_installed <- function() {
@@ -226,43 +214,6 @@ check_future_installed <- function() {
                  if (length(missing) > 1) "s" else "", paste(missing, collapse = " and "),
                  if (length(missing) > 1) "them" else "it"), call. = FALSE)
   }
-}
-
-# One future per chain. The seed was drawn in this session and chain k keeps its own random
-# stream (first_chain = k - 1), so the draws equal those of the threaded run. The sampler
-# uses no random numbers of R: future.seed = NULL neither generates L'Ecuyer streams for
-# the futures (which would change this session's RNG state) nor checks the futures for use
-# of R's RNG (which loading packages on a worker can trip without affecting the draws).
-sample_with_futures <- function(spec, config) {
-  outs <- tryCatch(
-    future.apply::future_lapply(seq_len(config$chains) - 1, sample_one_chain, spec = spec,
-                                config = config, future.seed = NULL, future.chunk.size = 1L,
-                                future.packages = "bglmm"),
-    error = function(e) {
-      stop("Sampling failed: a future running a chain failed (does every worker have bglmm ",
-           "installed?): ", conditionMessage(e), call. = FALSE)
-    }
-  )
-  combine_chains(outs)
-}
-
-# Chain k + 1 of a run alone, in one thread and silent, as a worker runs it. A function of
-# bglmm's namespace, so a fresh worker loads bglmm to call it.
-sample_one_chain <- function(k, spec, config) {
-  config[c("chains", "first_chain", "cores", "refresh")] <- list(1, as.numeric(k), 1, 0)
-  bglmm_sample(spec, config)
-}
-
-# The outputs of one-chain runs as the output of one run of all the chains (the draws are
-# copied into one array [iteration, chain, parameter]).
-combine_chains <- function(outs) {
-  for (o in outs) if (!is.null(o$error)) return(o)
-  d <- dimnames(outs[[1L]]$draws)
-  draws <- array(NA_real_, c(dim(outs[[1L]]$draws)[1L], length(outs), length(d[[3L]])), dimnames = d)
-  for (k in seq_along(outs)) draws[, k, ] <- outs[[k]]$draws
-  list(draws = draws,
-       accept_fixef = vapply(outs, function(o) o$accept_fixef, 1),
-       accept_groups = do.call(rbind, lapply(outs, function(o) o$accept_groups)))
 }
 
 # The columns of a term's random design that repeat no fixed-effects column; the sampler

@@ -53,3 +53,24 @@ test_that("extreme starting values still give finite draws that find the posteri
   expect_true(all(is.finite(m)))
   expect_lt(abs(stats::median(m[, "(Intercept)"]) - log(mean(d$y))), 0.5)
 })
+
+test_that("a failed run is an R error with a class, raised by one function", {
+  out <- bglmm:::bglmm_sample(list(), list(debug_panic = TRUE))
+  expect_type(out$error, "character")
+  expect_error(bglmm:::run_sampler(list(), list(debug_panic = TRUE), FALSE),
+               "^Sampling failed: internal error in bglmm's sampler", class = "bglmm_sampler_error")
+  err <- tryCatch(bglmm:::stop_sampler_error(out), error = identity)
+  expect_s3_class(err, "bglmm_sampler_error")
+  expect_null(conditionCall(err))
+  # the kinds of the sampler's errors
+  for (kind in c("invalid_model", "numerical", "internal")) {
+    err <- tryCatch(bglmm:::stop_sampler_error(list(error = "why", error_class = kind)), error = identity)
+    expect_s3_class(err, c(paste0("bglmm_", kind), "bglmm_sampler_error", "error", "condition"),
+                    exact = TRUE)
+    expect_identical(conditionMessage(err), "Sampling failed: why")
+  }
+  err <- tryCatch(bglmm:::stop_sampler_error(list(error = "Ctrl-C", error_class = "interrupted")),
+                  error = identity)
+  expect_s3_class(err, c("bglmm_interrupted", "bglmm_sampler_error"))
+  expect_identical(conditionMessage(err), "Sampling was interrupted (Ctrl-C); no draws were kept.")
+})

@@ -59,6 +59,7 @@ test_that("a failing chain in a future is the same R error as in threads", {
   futures <- tryCatch(bglmm:::run_sampler(list(), config, TRUE), error = conditionMessage)
   expect_match(threaded, "^Sampling failed: ")
   expect_identical(futures, threaded)
+  expect_error(bglmm:::run_sampler(list(), config, TRUE), class = "bglmm_sampler_error")
 })
 
 test_that("the future argument is checked", {

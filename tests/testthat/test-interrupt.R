@@ -11,8 +11,8 @@ test_that("SIGINT stops sampling quickly and leaves R usable", {
     "d <- data.frame(y = rpois(5000, 3), g = factor(rep(1:500, 10)))",
     "cat('STARTED\\n')",
     "r <- tryCatch(bglmm(y ~ 1 + (1 | g), data = d, family = poisson, iter = 1e7, thin = 1e4, chains = 2, refresh = 1000),",
-    "              error = function(e) conditionMessage(e))",
-    sprintf("writeLines(c(r, as.character(1 + 1)), '%s')", result)
+    "              error = function(e) e)",
+    sprintf("writeLines(c(conditionMessage(r), as.character(1 + 1), inherits(r, 'bglmm_interrupted')), '%s')", result)
   ), script)
   r_bin <- file.path(R.home("bin"), "R")
   p <- processx::process$new(r_bin, c("--no-save", "-q", "-f", script), stdout = "|", stderr = "|")
@@ -33,5 +33,6 @@ test_that("SIGINT stops sampling quickly and leaves R usable", {
   msg <- readLines(result)
   expect_match(msg[1], "interrupted \\(Ctrl-C\\)")
   expect_identical(msg[2], "2")
+  expect_identical(msg[3], "TRUE")
   expect_false(grepl("panicked", p$read_all_error()))
 })
