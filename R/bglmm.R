@@ -1,4 +1,9 @@
-# Fit entry: checks arguments, builds the model, runs the Rust sampler, names the draws.
+# Fit entry: bglmm() as a chain of stages, each a function in the file of its concern, as
+# lme4 chains lFormula -> mkLmerDevfun -> optimizeLmer -> mkMerMod:
+#   fit_settings (spec.R) -> bglmm_family (family.R) -> bglmm_model_data (formula.R) ->
+#   resolve_prior (priors.R) -> parameter_names (names.R) -> fit_start (start.R) ->
+#   sampler_spec, sampler_config (spec.R) -> run_sampler (run.R) ->
+#   check_unbounded_fixef (separation.R) -> new_bglmm (fit.R)
 
 #' Bayesian generalized linear mixed models by Metropolis-within-Gibbs
 #'
@@ -126,19 +131,9 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
                   contrasts = NULL, save_ranef = TRUE, future = getOption("bglmm.future", FALSE)) {
   call <- match.call()
   family <- bglmm_family(family)
-  chains <- check_count(chains, "chains", min = 1)
-  iter <- check_count(iter, "iter", min = 2)
-  warmup <- check_count(warmup, "warmup", min = 0)
-  thin <- check_count(thin, "thin", min = 1)
-  refresh <- check_count(refresh, "refresh", min = 0)
-  if (warmup >= iter) stop("'warmup' must be smaller than 'iter'.", call. = FALSE)
-  future <- check_flag(future, "future")
-  if (future) check_future_installed()
-  cores <- if (future) 1L else if (is.null(cores)) max(1L, parallel::detectCores(), na.rm = TRUE) else check_count(cores, "cores", min = 1)
-  seed <- if (is.null(seed)) sample.int(.Machine$integer.max, 1L) else check_count(seed, "seed", min = 0)
-  if (!is.null(data) && !is.data.frame(data)) stop("'data' must be a data frame.", call. = FALSE)
-  save_ranef <- check_flag(save_ranef, "save_ranef")
-
+  settings <- fit_settings(chains = chains, iter = iter, warmup = warmup, thin = thin,
+                           refresh = refresh, future = future, cores = cores, seed = seed,
+                           data = data, save_ranef = save_ranef)
   # evaluated by model.frame() in the data, as glm() and glmer() do; substitute() (not
   # match.call(), which gives ..1 for arguments passed on through a wrapper's dots); an
   # explicit NULL is dropped by the assignment
@@ -149,182 +144,15 @@ bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior
   md <- bglmm_model_data(formula, data, family, na.action, contrasts, parent.frame(), extras)
   collect_setup_garbage(md)
   pr <- resolve_prior(prior, md, family)
-  sweeps <- if (is.null(sweeps)) default_sweeps(md) else check_count(sweeps, "sweeps", min = 1)
-  n_kept <- ceiling((iter - warmup) / thin)
-  par_names <- parameter_names(md, family, save_ranef)
-  check_size(n_kept * chains, length(par_names))
-  glm0 <- fixed_glm(md, family)
-  init <- initial_values(md, family, pr, glm0)
-  unbounded <- unbounded_fixef(glm0, md, family)
-  rm(glm0)
-
-  spec <- list(
-    family = family_spec_name(family), y = md$y, trials = as.numeric(md$trials), offset = md$offset,
-    x = md$X, p = as.numeric(ncol(md$X)),
-    terms = lapply(seq_along(md$re), function(t) {
-      r <- md$re[[t]]
-      cp <- pr$terms[[t]]
-      list(n_groups = as.numeric(length(r$levels)), group = r$group, z = own_columns(r),
-           mean_col = as.integer(r$mean_col), shadow_col = as.integer(r$shadow_col), cov_type = cp$type, cov_df = as.numeric(cp$df),
-           cov_scale = as.numeric(cp$scale))
-    }),
-    fixef_mean = unname(pr$location), fixef_sd = unname(pr$scale),
-    sigma_df = as.numeric(pr$sigma$df %||% 1), sigma_scale = as.numeric(pr$sigma$scale %||% 1)
-  )
-  if (!is.null(md$weights)) spec <- weight_rows(spec, sqrt(md$weights))
-  config <- list(
-    iter = as.numeric(iter), warmup = as.numeric(warmup), thin = as.numeric(thin),
-    sweeps = as.numeric(sweeps), save_ranef = save_ranef, first_chain = 0,
-    chains = as.numeric(chains), cores = as.numeric(cores), seed = as.numeric(seed),
-    refresh = as.numeric(refresh), init_fixef = init$fixef, init_jitter = init$jitter,
-    init_sigma = init$sigma, par_names = par_names
-  )
-  # the full random designs are not needed any more: their memory is freed before sampling
-  md$re <- lapply(md$re, function(r) r[names(r) != "z"])
+  settings$sweeps <- fit_sweeps(sweeps, md)
+  par_names <- parameter_names(md, family, settings$save_ranef)
+  check_size(kept_draws(settings), length(par_names))
+  start <- fit_start(md, family, pr)
+  spec <- sampler_spec(md, family, pr)
+  config <- sampler_config(settings, start$init, par_names)
+  md <- without_random_designs(md)
   collect_setup_garbage(md)
-  out <- run_sampler(spec, config, future)
-
-  # the sampler's array [iteration, chain, parameter], already named: changing it here
-  # would copy it
-  draws <- out$draws
-  acc_groups <- out$accept_groups
-  colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
-  check_unbounded_fixef(unbounded, family, pr, draws)
-  structure(
-    list(
-      call = call, formula = md$formula, formula_input = formula, family = family, draws = draws,
-      prior = pr, frame = md$frame, fixed_terms = md$fixed_terms,
-      X = md$X, y = md$y, trials = md$trials, offset = md$offset, weights = md$weights,
-      model_args = fit_args(extras, md$frame, data),
-      re = lapply(md$re, function(r) r[c("group_name", "levels", "cnms", "mean_col")]),
-      accept = list(fixef = out$accept_fixef, groups = acc_groups),
-      sampler = list(chains = chains, iter = iter, warmup = warmup, thin = thin, sweeps = sweeps,
-                     cores = cores, seed = seed, save_ranef = save_ranef, future = future,
-                     time = out$time),
-      n_dropped = md$n_dropped
-    ),
-    class = "bglmm"
-  )
-}
-
-check_future_installed <- function() {
-  missing <- Filter(function(p) !requireNamespace(p, quietly = TRUE), c("future", "future.apply"))
-  if (length(missing)) {
-    stop(sprintf("future = TRUE needs the package%s %s: install %s, or use future = FALSE.",
-                 if (length(missing) > 1) "s" else "", paste(missing, collapse = " and "),
-                 if (length(missing) > 1) "them" else "it"), call. = FALSE)
-  }
-}
-
-# The columns of a term's random design that repeat no fixed-effects column; the sampler
-# reads the others from the fixed design (see TermSpec::z), so no copy of them is held.
-own_columns <- function(r) {
-  own <- r$mean_col == 0L & r$shadow_col == 0L
-  if (all(own)) r$z else r$z[, own, drop = FALSE]
-}
-
-# Gaussian precision weights w: y ~ N(eta, sigma^2 / w) is sqrt(w) y ~ N(sqrt(w) eta,
-# sigma^2), so the sampler is given every row multiplied by sqrt(w) (response, offset and
-# both designs) and stays all Gibbs.
-weight_rows <- function(spec, sw) {
-  spec$y <- spec$y * sw
-  spec$offset <- spec$offset * sw
-  spec$x <- spec$x * sw
-  spec$terms <- lapply(spec$terms, function(t) {
-    t$z <- t$z * sw
-    t
-  })
-  spec
-}
-
-# Sweeps per iteration: the work of a sweep grows with rows x random coefficients; below
-# about 30,000 row-coefficients a sweep is cheap enough to run up to three per iteration.
-default_sweeps <- function(md) {
-  work <- length(md$y) * (1 + sum(vapply(md$re, function(r) length(r$cnms), 1L)))
-  as.integer(min(3, max(1, floor(3e4 / work))))
-}
-
-# Refuse up front a request whose draws would not fit in memory.
-check_size <- function(n_draws, n_par) {
-  gb <- 8 * as.numeric(n_draws) * n_par / 2^30
-  if (gb > getOption("bglmm.max_draws_gb", 8)) {
-    stop(sprintf(paste0("Keeping %.0f draws of %d parameters needs %.1f GB. Reduce iter or chains, ",
-                        "increase thin, or raise options(bglmm.max_draws_gb)."), n_draws, n_par, gb),
-         call. = FALSE)
-  }
-}
-
-# Whether a fit kept the draws of its group effects (fits made before save_ranef did).
-has_ranef_draws <- function(object) !identical(object$sampler$save_ranef, FALSE)
-
-# The one error of every method that needs the group effects of a save_ranef = FALSE fit.
-require_ranef_draws <- function(object) {
-  if (length(object$re) && !has_ranef_draws(object)) {
-    stop("This fit was made with save_ranef = FALSE, so it has no draws of the group effects: ",
-         "refit with save_ranef = TRUE, or use re.form = NA for predictions without them.",
-         call. = FALSE)
-  }
-  invisible(object)
-}
-
-# On big data, a minor collection (a few ms) after building the design and before sampling
-# frees the set-up's temporaries (R collects at times of its own choosing otherwise), and
-# the C library then gives the freed memory back to the system instead of keeping it for
-# reuse: the GLM's and the sampler's buffers do not add to what the set-up left resident.
-collect_setup_garbage <- function(md, min_rows = 10000L) {
-  if (length(md$y) >= min_rows) {
-    gc(full = FALSE)
-    bglmm_release_memory()
-  }
-  invisible()
-}
-
-# The GLM fit of the fixed part (no random effects), or NULL if it fails. It gives starting
-# values and the separation check, for which a subset of rows suffices: a separation of all
-# rows is one of every subset that has rows of each column. The subset is max_rows evenly
-# spaced rows plus, for a column that is zero on all of them (a rare factor level), its first
-# nonzero rows. On big data the GLM's garbage (about 2 KB per row) would otherwise be the
-# peak of the whole call. attr(, "rows") are the rows used.
-fixed_glm <- function(md, family, max_rows = 2000L) {
-  n <- length(md$y)
-  rows <- glm_rows(md$X, max_rows)
-  d <- family_glm_data(family, md$y[rows], md$trials[rows], md$weights[rows])
-  g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], d$y, weights = d$weights,
-                                                offset = md$offset[rows], family = family)),
-                error = function(e) NULL)
-  if (!is.null(g)) attr(g, "rows") <- rows
-  g
-}
-
-# Rows for the starting GLM (see fixed_glm): evenly spaced, plus up to `per_column` rows of
-# each column that is zero on all of those.
-glm_rows <- function(X, max_rows, per_column = 20L) {
-  rows <- spaced_rows(nrow(X), max_rows)
-  if (length(rows) == nrow(X) || ncol(X) == 0L) return(rows)
-  missing <- which(colSums(X[rows, , drop = FALSE] != 0) == 0)
-  extra <- lapply(missing, function(j) utils::head(which(X[, j] != 0), per_column))
-  sort(unique(c(rows, unlist(extra))))
-}
-
-# Starting values: the GLM fit g of the fixed part, kept only if sensible; chains are
-# jittered around it in Rust.
-initial_values <- function(md, family, pr, g = fixed_glm(md, family)) {
-  p <- ncol(md$X)
-  fixef <- unname(pr$location)
-  jitter <- 0.1 * unname(pr$scale)
-  if (!is.null(g) && p > 0L) {
-    cf <- g$coefficients
-    se <- tryCatch(sqrt(diag(chol2inv(g$qr$qr[seq_len(p), seq_len(p), drop = FALSE]))) *
-                     sqrt(family_glm_dispersion(family, g)),
-                   error = function(e) rep(NA_real_, p))
-    ok <- is.finite(cf) & abs(cf - fixef) < 4 * pr$scale
-    if (all(is.finite(se))) se <- se[order(g$qr$pivot)]
-    # a GLM of a subset of rows: its standard errors scaled to all rows
-    se <- se * sqrt(length(attr(g, "rows") %||% md$y) / length(md$y))
-    fixef[ok] <- cf[ok]
-    jitter[ok & is.finite(se)] <- pmin(se, pr$scale)[ok & is.finite(se)] * 0.5
-  }
-  sigma <- family_aux_init(family, md$y, if (p > 0L) g)
-  if (!(is.finite(sigma) && sigma > 0)) sigma <- 1
-  list(fixef = as.numeric(fixef), jitter = as.numeric(jitter), sigma = sigma)
+  out <- run_sampler(spec, config, settings$future)
+  check_unbounded_fixef(start$unbounded, family, pr, out$draws)
+  new_bglmm(call, formula, md, family, pr, settings, out, fit_args(extras, md$frame, data))
 }
