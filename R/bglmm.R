@@ -1,6 +1,6 @@
 # Fit entry: bglmm() as a chain of stages, each a function in the file of its concern, as
 # lme4 chains lFormula -> mkLmerDevfun -> optimizeLmer -> mkMerMod:
-#   fit_settings (spec.R) -> bglmm_family (family.R) -> bglmm_model_data (formula.R) ->
+#   bglmm_family (family.R) -> fit_settings (spec.R) -> bglmm_model_data (formula.R) ->
 #   resolve_prior (priors.R) -> parameter_names (names.R) -> fit_start (start.R) ->
 #   sampler_spec, sampler_config (spec.R) -> run_sampler (run.R) ->
 #   check_unbounded_fixef (separation.R) -> new_bglmm (fit.R)

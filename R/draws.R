@@ -60,7 +60,3 @@ posterior_interval.bglmm <- function(object, prob = 0.9, type = "central", pars 
   rstantools::posterior_interval(as.matrix.bglmm(object, pars = pars, regex_pars = regex_pars),
                                  prob = prob)
 }
-
-#' @importFrom rstantools posterior_interval
-#' @export
-rstantools::posterior_interval

@@ -130,30 +130,6 @@ check_rank <- function(X, max_rows = 20000L) {
   }
 }
 
-# The weights and offset arguments of a fit, kept for predictions on newdata: each one's
-# expression and the variables it took from the data (all its variables without a data
-# frame), if the model frame has it (an argument that evaluated to NULL is not kept).
-fit_args <- function(extras, frame, data) {
-  out <- list()
-  for (a in c("weights", "offset")) {
-    if (is.null(extras[[a]]) || !paste0("(", a, ")") %in% names(frame)) next
-    vars <- expr_vars(extras[[a]])
-    if (is.data.frame(data)) vars <- intersect(vars, names(data))
-    out[[a]] <- list(expr = extras[[a]], vars = vars)
-  }
-  out
-}
-
-# Variables of an expression as all.vars() gives them, but not the names after $ or @
-# (d$n uses the variable d only).
-expr_vars <- function(e) {
-  if (is.name(e)) return(as.character(e))
-  if (!is.call(e)) return(character(0))
-  args <- as.list(e)[-1L]
-  if (identical(e[[1L]], as.name("$")) || identical(e[[1L]], as.name("@"))) args <- args[1L]
-  unique(unlist(lapply(args, expr_vars)))
-}
-
 # One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the
 # fixed-effect column that is each coefficient's mean (centred parameterisation). Each term
 # is built from its bar as lme4 does (model matrix of the left side, grouping factor of the

@@ -265,11 +265,3 @@ re_by_group <- function(object) {
   g <- vapply(object$re, function(r) r$group_name, "")
   lapply(split(object$re, factor(g, levels = unique(g))), unname)
 }
-
-#' @importFrom nlme fixef ranef VarCorr
-#' @export
-nlme::fixef
-#' @export
-nlme::ranef
-#' @export
-nlme::VarCorr

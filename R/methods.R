@@ -228,21 +228,3 @@ nobs.bglmm <- function(object, ...) length(object$y)
 #' @method ngrps bglmm
 #' @export
 ngrps.bglmm <- function(object, ...) ngrps_of(object)
-
-#' @importFrom lme4 ngrps
-#' @export
-lme4::ngrps
-
-#' @importFrom rstantools prior_summary
-#' @export
-rstantools::prior_summary
-
-#' @importFrom posterior as_draws_array as_draws_df as_draws_matrix as_draws
-#' @export
-posterior::as_draws_array
-#' @export
-posterior::as_draws_df
-#' @export
-posterior::as_draws_matrix
-#' @export
-posterior::as_draws

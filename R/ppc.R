@@ -86,10 +86,3 @@ pp_check.bglmm <- function(object, plotfun = "dens_overlay", nreps = NULL, seed 
   dimnames(yrep) <- NULL
   do.call(fun, c(list(y = y, yrep = yrep), args))
 }
-
-#' @importFrom rstantools bayes_R2
-#' @export
-rstantools::bayes_R2
-#' @importFrom bayesplot pp_check
-#' @export
-bayesplot::pp_check
