@@ -131,36 +131,45 @@ check_rank <- function(X, max_rows = 20000L) {
 }
 
 # One entry per random-effects term: grouping codes, dense Z (n x q), column names, and the
-# fixed-effect column that is each coefficient's mean (centred parameterisation). Each term
-# is built from its bar as lme4 does (model matrix of the left side, grouping factor of the
-# right side), without lme4's sparse Zt and covariance structures.
+# fixed-effect column that is each coefficient's mean (centred parameterisation).
 random_terms <- function(bars, frame, X, env = parent.frame()) {
+  centre_terms(lapply(bars, random_term, frame = frame, env = env), X)
+}
+
+# One random-effects term, built from its bar as lme4 does (model matrix of the left side,
+# grouping factor of the right side), without lme4's sparse Zt and covariance structures.
+random_term <- function(bar, frame, env) {
+  f <- bar_group(bar, frame, env)
+  group_name <- bar_group_name(bar)
+  Z <- bar_z(bar, frame)
+  cn <- colnames(Z)
+  q <- length(cn)
+  check_design(Z, "random-effects")
+  if (nlevels(f) < 2L) {
+    stop(sprintf("The grouping factor '%s' has only one level: a random effect needs at least two groups.",
+                 group_name), call. = FALSE)
+  }
+  if (nlevels(f) <= q) {
+    warning(sprintf(paste0("The grouping factor '%s' has %d levels for %d random coefficients: ",
+                           "their covariance is informed mostly by its prior. Consider fewer random ",
+                           "coefficients or (x || %s)."),
+                    group_name, nlevels(f), q, group_name),
+            call. = FALSE)
+  }
+  list(group_name = group_name, levels = levels(f), group = as.integer(f), z = unname(Z), cnms = cn)
+}
+
+# A coefficient is centred on the fixed effect of the same column (mean_col), in the first
+# term that has it; in later terms that column is a "shadow" (shadow_col; see the sampler's
+# translation step). 0 for neither.
+centre_terms <- function(terms, X) {
   centred <- rep(FALSE, ncol(X))
-  out <- vector("list", length(bars))
-  for (t in seq_along(bars)) {
-    f <- bar_group(bars[[t]], frame, env)
-    group_name <- bar_group_name(bars[[t]])
-    Z <- bar_z(bars[[t]], frame)
-    cn <- colnames(Z)
-    q <- length(cn)
-    check_design(Z, "random-effects")
-    if (nlevels(f) < 2L) {
-      stop(sprintf("The grouping factor '%s' has only one level: a random effect needs at least two groups.",
-                   group_name), call. = FALSE)
-    }
-    # a coefficient is centred on the fixed effect of the same column, in the first term
-    # that has it; in later terms that column is a "shadow" (see the sampler's translation step)
-    if (nlevels(f) <= q) {
-      warning(sprintf(paste0("The grouping factor '%s' has %d levels for %d random coefficients: ",
-                             "their covariance is informed mostly by its prior. Consider fewer random ",
-                             "coefficients or (x || %s)."),
-                      group_name, nlevels(f), q, group_name),
-              call. = FALSE)
-    }
-    mean_col <- shadow_col <- integer(q)
-    for (k in seq_len(q)) {
+  for (t in seq_along(terms)) {
+    cn <- terms[[t]]$cnms
+    mean_col <- shadow_col <- integer(length(cn))
+    for (k in seq_along(cn)) {
       j <- match(cn[k], colnames(X))
-      if (!is.na(j) && same_column(X, j, Z, k)) {
+      if (!is.na(j) && same_column(X, j, terms[[t]]$z, k)) {
         if (centred[j]) {
           shadow_col[k] <- j
         } else {
@@ -169,17 +178,10 @@ random_terms <- function(bars, frame, X, env = parent.frame()) {
         }
       }
     }
-    out[[t]] <- list(
-      group_name = group_name,
-      levels = levels(f),
-      group = as.integer(f),
-      z = unname(Z),
-      cnms = cn,
-      mean_col = mean_col,
-      shadow_col = shadow_col
-    )
+    terms[[t]]$mean_col <- mean_col
+    terms[[t]]$shadow_col <- shadow_col
   }
-  out
+  terms
 }
 
 # Whether column k of the random-effects design Z equals column j of the fixed-effects design

@@ -156,14 +156,15 @@ coef.bglmm <- function(object, summary = TRUE, ...) {
 #' @export
 VarCorr.bglmm <- function(x, sigma = 1, ...) {
   m <- as.matrix.bglmm(x)
-  use_sc <- "sigma" %in% colnames(m)
+  sc <- residual_sd_draws(x)
+  use_sc <- !is.null(sc)
   ans <- lapply(x$re, function(r) {
     S <- colMeans(m[, sigma_names_matrix(r), drop = FALSE])
     S <- matrix(S, length(r$cnms), length(r$cnms), dimnames = list(r$cnms, r$cnms))
     structure(S, stddev = sqrt(diag(S)), correlation = stats::cov2cor(S))
   })
   names(ans) <- vapply(x$re, function(r) r$group_name, "")
-  structure(ans, sc = if (use_sc) mean(m[, "sigma"]) else 1, useSc = use_sc,
+  structure(ans, sc = if (use_sc) mean(sc) else 1, useSc = use_sc,
             class = "VarCorr.merMod")
 }
 
@@ -171,8 +172,8 @@ VarCorr.bglmm <- function(x, sigma = 1, ...) {
 #' @importFrom stats sigma
 #' @export
 sigma.bglmm <- function(object, ...) {
-  if (!identical(family_aux_name(object$family), "sigma")) return(1)
-  stats::median(object$draws[, , "sigma"])
+  sc <- residual_sd_draws(object)
+  if (is.null(sc)) 1 else stats::median(sc)
 }
 
 #' @rdname bglmm-extractors
@@ -258,6 +259,11 @@ residuals.bglmm <- function(object, ...) {
   r <- family_observed(object$family, object$y, object$trials) - fitted.bglmm(object)
   names(r) <- rownames(object$frame)
   r
+}
+
+# Draws of the residual sd sigma (in the order of as.matrix()), NULL for a family without it.
+residual_sd_draws <- function(object) {
+  if (identical(family_aux_name(object$family), "sigma")) family_aux_draws(object$family, object$draws)
 }
 
 # Random-effects terms grouped by grouping factor (terms from `||` share one factor).

@@ -119,9 +119,20 @@ resolve_prior <- function(prior, md, family) {
   if (!inherits(prior, "bglmm_prior")) {
     stop("'prior' must be made by bglmm_prior().", call. = FALSE)
   }
-  X <- md$X
   s_y <- if (prior$autoscale) family_response_scale(family, md$y) else 1
   if (!is.finite(s_y) || s_y <= 0) s_y <- 1
+  fixef <- fixef_prior(prior, md$X, s_y, family_response_location(family, md$y))
+  terms <- lapply(md$re, term_prior, prior = prior, s_y = s_y)
+  names(terms) <- vapply(md$re, function(t) t$group_name, "")
+  list(location = fixef$location, scale = fixef$scale, terms = terms,
+       sigma = family_aux_prior(family, prior, s_y),
+       autoscale = prior$autoscale, spec = prior)
+}
+
+# Location and scale of the normal prior of each fixed effect (named by column of X); the
+# intercept's from its prior at the mean of the predictors, whose default location is
+# y_location (evaluated only then).
+fixef_prior <- function(prior, X, s_y, y_location) {
   cn <- colnames(X)
   p <- ncol(X)
   icpt <- match("(Intercept)", cn)
@@ -136,36 +147,36 @@ resolve_prior <- function(prior, md, family) {
   location[slopes] <- loc
   scale[slopes] <- scl
   if (!is.na(icpt)) {
-    mu_c <- prior$intercept_location %||% family_response_location(family, md$y)
+    mu_c <- prior$intercept_location %||% y_location
     sd_c <- prior$intercept_scale * s_y
     xbar <- colMeans(X)[slopes]
     location[icpt] <- mu_c - sum(xbar * loc)
     scale[icpt] <- sqrt(sd_c^2 + sum(xbar^2 * scl^2))
   }
-  terms <- lapply(md$re, function(t) {
-    q <- ncol(t$z)
-    z_sd <- column_sd(t$z)
-    z_sd[!is.finite(z_sd) | z_sd == 0] <- 1
-    unit <- if (prior$autoscale) s_y / z_sd else rep(1, q)
-    if (is.null(prior$cov_df) && is.null(prior$cov_scale)) {
-      mult <- if (is.list(prior$sd_scale)) prior$sd_scale[[t$group_name]] %||% 1 else prior$sd_scale
-      if (length(mult) != 1L && length(mult) != q) {
-        stop(sprintf("'sd_scale' for '%s' must have 1 or %d values.", t$group_name, q), call. = FALSE)
-      }
-      return(list(type = "half_t", df = prior$sd_df, scale = stats::setNames(mult * unit, t$cnms)))
+  list(location = location, scale = scale)
+}
+
+# The covariance prior of one random-effects term t: the default half-t (Huang-Wand) or an
+# inverse-Wishart.
+term_prior <- function(t, prior, s_y) {
+  q <- ncol(t$z)
+  z_sd <- column_sd(t$z)
+  z_sd[!is.finite(z_sd) | z_sd == 0] <- 1
+  unit <- if (prior$autoscale) s_y / z_sd else rep(1, q)
+  if (is.null(prior$cov_df) && is.null(prior$cov_scale)) {
+    mult <- if (is.list(prior$sd_scale)) prior$sd_scale[[t$group_name]] %||% 1 else prior$sd_scale
+    if (length(mult) != 1L && length(mult) != q) {
+      stop(sprintf("'sd_scale' for '%s' must have 1 or %d values.", t$group_name, q), call. = FALSE)
     }
-    df <- prior$cov_df %||% (q + 2)
-    if (df <= q - 1) {
-      stop(sprintf("'cov_df' must exceed q - 1 = %d for the term of '%s'.", q - 1, t$group_name), call. = FALSE)
-    }
-    S <- term_cov_scale(prior, t, unit)
-    dimnames(S) <- list(t$cnms, t$cnms)
-    list(type = "inv_wishart", df = df, scale = S)
-  })
-  names(terms) <- vapply(md$re, function(t) t$group_name, "")
-  list(location = location, scale = scale, terms = terms,
-       sigma = family_aux_prior(family, prior, s_y),
-       autoscale = prior$autoscale, spec = prior)
+    return(list(type = "half_t", df = prior$sd_df, scale = stats::setNames(mult * unit, t$cnms)))
+  }
+  df <- prior$cov_df %||% (q + 2)
+  if (df <= q - 1) {
+    stop(sprintf("'cov_df' must exceed q - 1 = %d for the term of '%s'.", q - 1, t$group_name), call. = FALSE)
+  }
+  S <- term_cov_scale(prior, t, unit)
+  dimnames(S) <- list(t$cnms, t$cnms)
+  list(type = "inv_wishart", df = df, scale = S)
 }
 
 term_cov_scale <- function(prior, t, unit) {
