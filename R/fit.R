@@ -7,10 +7,10 @@ new_bglmm <- function(call, formula, md, family, prior, settings, out, model_arg
   acc_groups <- out$accept_groups
   colnames(acc_groups) <- vapply(md$re, function(r) r$group_name, "")
   s <- settings
+  # out$draws, the sampler's array [iteration, chain, parameter], is kept as it is (already
+  # named): changing it would copy it
   structure(
     list(
-      # the sampler's array [iteration, chain, parameter], already named: changing it here
-      # would copy it
       call = call, formula = md$formula, formula_input = formula, family = family, draws = out$draws,
       prior = prior, frame = md$frame, fixed_terms = md$fixed_terms,
       X = md$X, y = md$y, trials = md$trials, offset = md$offset, weights = md$weights,

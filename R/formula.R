@@ -1,6 +1,7 @@
 # Formula and data: from an lme4-style formula to response, design matrices and grouping.
 # Bars are parsed by lme4 (expandDoubleVerts, findbars, nobars, subbars); each random term
 # is then built from its bar as lme4's mkReTrms does, but dense and without its extra structures.
+# The response is checked and converted by the family (family_response()).
 
 #' Build the model frame, response and design matrices
 #'

@@ -1,5 +1,7 @@
-# Checks of a fit run by bglmm() after sampling: fixed effects whose posterior is set by
-# the prior because the likelihood has no finite maximum along them.
+# The separation check: fixed effects whose posterior is set by the prior because the
+# likelihood has no finite maximum along them. Candidates are found on the starting GLM
+# before sampling (unbounded_fixef()) and warned about after it (check_unbounded_fixef());
+# the boundary rule and the words of the warning are the family's (family_separation()).
 
 # Warns about fixed effects along which the likelihood increases without bound (complete or
 # quasi-complete separation in binomial data; zero counts separated from the others in
@@ -20,11 +22,9 @@ unbounded_message <- function(coefs, ratio, family) {
   one <- length(coefs) == 1L
   sds <- if (one) sprintf("posterior sd is %.2f of the prior sd", ratio) else
     paste0("posterior sd / prior sd: ", paste(sprintf("%s %.2f", coefs, ratio), collapse = ", "))
-  paste0(sep$what,
-         " along ", paste(coefs, collapse = ", "), ": the likelihood has no finite maximum in ",
+  paste0(sep$what, " along ", paste(coefs, collapse = ", "), ": the likelihood has no finite maximum in ",
          if (one) "that direction, so its posterior is" else "these directions, so their posteriors are",
-         " set by the prior (", sds, "). Check the predictors (e.g. a factor level with ",
-         sep$level,
+         " set by the prior (", sds, "). Check the predictors (e.g. a factor level with ", sep$level,
          "), or set an informative prior with ", prior_hint(coefs), ".")
 }
 

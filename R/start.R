@@ -15,7 +15,6 @@ fit_start <- function(md, family, pr) {
 # nonzero rows. On big data the GLM's garbage (about 2 KB per row) would otherwise be the
 # peak of the whole call. attr(, "rows") are the rows used.
 fixed_glm <- function(md, family, max_rows = 2000L) {
-  n <- length(md$y)
   rows <- glm_rows(md$X, max_rows)
   d <- family_glm_data(family, md$y[rows], md$trials[rows], md$weights[rows])
   g <- tryCatch(suppressWarnings(stats::glm.fit(md$X[rows, , drop = FALSE], d$y, weights = d$weights,
