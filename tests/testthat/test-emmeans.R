@@ -23,6 +23,7 @@ test_that("emmeans' means and contrasts are the medians of the draws on the refe
   expect_equal(ratios$ratio, unname(col_medians(cbind(mu[, 1] / mu[, 2], mu[, 1] / mu[, 3],
                                                        mu[, 2] / mu[, 3]))), tolerance = 1e-8)
   # the HPD interval of a mean is the one of its draws
+  skip_if_not_installed("coda")
   hpd <- coda::HPDinterval(coda::as.mcmc(eta[, 1]), prob = 0.95)
   expect_equal(c(s$lower.HPD[1], s$upper.HPD[1]), unname(hpd[1, ]), tolerance = 1e-8)
 })
