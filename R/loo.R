@@ -18,6 +18,9 @@
 #' @param cores Cores used by the loo package.
 #' @param save_psis Keep the Pareto-smoothed importance sampling object.
 #' @param r_eff Relative efficiencies; default computed from the chains.
+#' @param k_threshold For \code{loo}: refit the model without each observation whose Pareto
+#'   k exceeds this threshold (e.g. 0.7) and use its exact LOO, as rstanarm does (see
+#'   [kfold()][kfold.bglmm]); \code{NULL} (default) refits nothing.
 #' @param criterion For \code{loo_compare} on fits: \code{"loo"} or \code{"waic"}.
 #' @param ... For \code{loo_compare}: further fits; otherwise unused.
 #' @return \code{log_lik}: a draws x observations matrix (chain 1's draws first, as in
@@ -55,14 +58,18 @@ log_lik.bglmm <- function(object, newdata = NULL, offset = NULL, re.form = NULL,
 #' @importFrom loo loo
 #' @method loo bglmm
 #' @export
-loo.bglmm <- function(x, ..., cores = getOption("mc.cores", 1), save_psis = FALSE, r_eff = NULL) {
+loo.bglmm <- function(x, ..., cores = getOption("mc.cores", 1), save_psis = FALSE, r_eff = NULL,
+                      k_threshold = NULL) {
   ll <- log_lik.bglmm(x)
   if (is.null(r_eff)) {
     r_eff <- loo::relative_eff(exp(ll), chain_id = chain_ids(x), cores = cores)
   }
-  out <- loo::loo(ll, r_eff = r_eff, cores = cores, save_psis = save_psis)
+  # with k_threshold, the high Pareto k's that loo() warns about are refitted below
+  out <- if (is.null(k_threshold)) loo::loo(ll, r_eff = r_eff, cores = cores, save_psis = save_psis)
+         else suppressWarnings(loo::loo(ll, r_eff = r_eff, cores = cores, save_psis = save_psis))
   attr(out, "model_name") <- deparse(substitute(x))
   attr(out, "yhash") <- hash_y(x)
+  if (!is.null(k_threshold)) out <- reloo_bglmm(x, out, k_threshold, cores = cores)
   out
 }
 

@@ -59,3 +59,6 @@ loo::loo
 loo::waic
 #' @export
 loo::loo_compare
+#' @importFrom loo kfold
+#' @export
+loo::kfold
