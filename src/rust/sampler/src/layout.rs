@@ -17,6 +17,18 @@ pub enum Param {
     Cov { term: usize, row: usize, col: usize },
 }
 
+/// What to do with each kind of value of a kept draw (see [`Layout::visit`]).
+pub trait LayoutVisitor {
+    /// Fixed effect c.
+    fn fixef(&mut self, c: usize);
+    /// Group `group`'s coefficient k of term `term`, as a deviation from theta.
+    fn ranef(&mut self, term: usize, group: usize, k: usize);
+    /// The family's extra parameter.
+    fn extra(&mut self);
+    /// Entry (row, col) of term `term`'s Sigma.
+    fn cov(&mut self, term: usize, row: usize, col: usize);
+}
+
 /// The values of a kept draw: fixed effects; the group effects, term by term, group by
 /// group (if kept); the family's extra parameter (if it has one); the lower triangle of each
 /// term's Sigma, column by column.
@@ -58,18 +70,61 @@ impl<'a> Layout<'a> {
         self.len() == 0
     }
 
-    /// The values in order.
-    pub fn iter(&self) -> impl Iterator<Item = Param> + 'a {
-        let (m, ranef) = (self.model, self.ranef);
-        let fixef = (0..m.p).map(Param::Fixef);
-        let b = m.terms.iter().enumerate().filter(move |_| ranef).flat_map(|(term, t)| {
-            (0..t.m).flat_map(move |group| (0..t.q).map(move |k| Param::Ranef { term, group, k }))
-        });
-        let extra = self.extra.map(|_| Param::Extra);
-        let cov = m.terms.iter().enumerate().flat_map(|(term, t)| {
-            (0..t.q).flat_map(move |col| (col..t.q).map(move |row| Param::Cov { term, row, col }))
-        });
-        fixef.chain(b).chain(extra).chain(cov)
+    /// Calls `v`'s method of each value's kind, in order: the one definition of the order.
+    /// Plain loops and a method per kind, so that storing a draw costs about what writing
+    /// its values does.
+    #[inline(always)]
+    pub fn visit(&self, v: &mut impl LayoutVisitor) {
+        let m = self.model;
+        for c in 0..m.p {
+            v.fixef(c);
+        }
+        if self.ranef {
+            for (term, t) in m.terms.iter().enumerate() {
+                for group in 0..t.m {
+                    for k in 0..t.q {
+                        v.ranef(term, group, k);
+                    }
+                }
+            }
+        }
+        if self.extra.is_some() {
+            v.extra();
+        }
+        for (term, t) in m.terms.iter().enumerate() {
+            for col in 0..t.q {
+                for row in col..t.q {
+                    v.cov(term, row, col);
+                }
+            }
+        }
+    }
+
+    /// Calls `f` with each value in order.
+    pub fn for_each(&self, f: impl FnMut(Param)) {
+        struct Each<F>(F);
+        impl<F: FnMut(Param)> LayoutVisitor for Each<F> {
+            fn fixef(&mut self, c: usize) {
+                (self.0)(Param::Fixef(c))
+            }
+            fn ranef(&mut self, term: usize, group: usize, k: usize) {
+                (self.0)(Param::Ranef { term, group, k })
+            }
+            fn extra(&mut self) {
+                (self.0)(Param::Extra)
+            }
+            fn cov(&mut self, term: usize, row: usize, col: usize) {
+                (self.0)(Param::Cov { term, row, col })
+            }
+        }
+        self.visit(&mut Each(f));
+    }
+
+    /// The values in order (see `for_each`).
+    pub fn iter(&self) -> impl Iterator<Item = Param> {
+        let mut all = Vec::with_capacity(self.len());
+        self.for_each(|p| all.push(p));
+        all.into_iter()
     }
 
     /// Checks the caller's names of the values (rstanarm's: `(Intercept)`, `b[(Intercept)

@@ -26,7 +26,7 @@ pub use chain::{geweke, run_chain, ChainConfig, ChainEnv, ChainInit, ChainOutput
 pub use draws::{ChainDraws, DrawBuffer, Draws};
 pub use error::{Error, ErrorKind};
 pub use family::{Family, FamilyKind};
-pub use layout::{Layout, Param};
+pub use layout::{Layout, LayoutVisitor, Param};
 pub use model::Model;
 pub use run::{run_chains, run_chains_vec};
 pub use spec::{CovPrior, ModelSpec, TermSpec};

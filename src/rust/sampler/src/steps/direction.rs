@@ -41,8 +41,8 @@ fn direction_loglik_in<O: RowOrder, F: Family + ?Sized>(
         for j in 0..term.m {
             let shift = factor * (beta[j * q + src] - theta[src]);
             let (a, b) = (term.ptr[j], term.ptr[j + 1]);
-            for ((p, r), zr) in pe[a..b].iter_mut().zip(o.at(&cur.eta, a..b)).zip(z[a * q..b * q].chunks_exact(q)) {
-                *p = r + shift * zr[k];
+            for (pos, (p, r)) in (a..b).zip(pe[a..b].iter_mut().zip(o.at(&cur.eta, a..b))) {
+                *p = r + shift * z[pos * q + k];
             }
         }
     }
