@@ -141,11 +141,11 @@ impl<'a> Layout<'a> {
             let (ok, what) = match par {
                 Param::Fixef(_) => (!name.starts_with("b[") && !name.starts_with("Sigma["), "a fixed effect"),
                 Param::Ranef { .. } => (name.starts_with("b["), "a group effect"),
-                Param::Extra => (Some(name) == self.extra, self.extra.unwrap_or("the extra parameter")),
+                Param::Extra => (Some(name) == self.extra, "the family's extra parameter"),
                 Param::Cov { .. } => (name.starts_with("Sigma["), "a covariance entry"),
             };
             if !ok {
-                return Err(Error::Internal(format!("'par_names' names value {} '{name}', which is {what}", i + 1)));
+                return Err(Error::Internal(format!("'par_names'[{}] is '{name}', not the name of {what}", i + 1)));
             }
         }
         Ok(())
@@ -181,10 +181,7 @@ mod tests {
             sigma_df: 1.0,
             sigma_scale: 1.0,
         })
-        .map(|m| {
-            assert_eq!(m.n, n);
-            m
-        })
+        .inspect(|m| assert_eq!(m.n, n))
         .unwrap()
     }
 
@@ -228,7 +225,7 @@ mod tests {
         let mut swapped = names;
         swapped.swap(6, 7);
         let e = layout.check_names(swapped.iter().copied()).unwrap_err();
-        assert!(matches!(e, Error::Internal(_)) && e.to_string().contains("value 7"), "{e}");
+        assert!(matches!(e, Error::Internal(_)) && e.to_string().contains("'par_names'[7] is 'Sigma["), "{e}");
         let mut shifted = names;
         shifted[1..6].rotate_left(1);
         assert!(layout.check_names(shifted.iter().copied()).is_err());

@@ -15,7 +15,7 @@ use std::ops::Range;
 /// How a term's positions (its rows listed group by group) map to data rows: one to one for
 /// the first term, whose groups' rows are contiguous ([`Contiguous`]), through the term's
 /// list of rows for the others ([`Gathered`]). A loop over a term's rows is written once,
-/// generic in its order, and compiled for each ([`by_row_order!`]): the contiguous version
+/// generic in its order, and compiled for each (`by_row_order!`): the contiguous version
 /// reads and writes slices, with no row index and no bounds check per row.
 pub trait RowOrder: Copy {
     /// The values of `v` at the rows of positions `pos`, in position order.

@@ -1,5 +1,5 @@
-//! One Markov chain: its state ([`state`]), the warmup adaptation and its schedule
-//! ([`adapt`]), the sweep ([`sweep`]) and the storing of kept draws ([`store`]); here the
+//! One Markov chain: its state (`state.rs`), the warmup adaptation and its schedule
+//! (`adapt.rs`), the sweep (`sweep.rs`) and the storing of kept draws (`store.rs`); here the
 //! chain's settings and its loops over iterations (a run, and Geweke's test).
 
 mod adapt;

@@ -57,8 +57,8 @@ pub fn shadow(coefs: &Coefs, prec: &[f64], k: usize, c: FixefAt) -> Canonical {
     Canonical { lin: (c.mean - c.value) / sd2 + pb, h }
 }
 
-/// A group-level predictor `gl` of the term (alpha_c + delta, intercept deviations
-/// - delta (w_j - wbar), and the intercept fixed effect `intercept` - delta wbar with the
+/// A group-level predictor `gl` of the term (alpha_c + delta, intercept deviations minus
+/// delta (w_j - wbar), and the intercept fixed effect `intercept` minus delta wbar with the
 /// intercepts it centres): precision 1/sd_c^2 + P_kk sum_j u_j^2 + wbar^2/sd_c0^2,
 /// u_j = w_j - wbar, linear term (mu_c - alpha_c)/sd_c^2 + sum_j u_j (P d_j)_k +
 /// wbar (f_c0 - mu_c0)/sd_c0^2. Centring w keeps the move from fighting the intercept: with
