@@ -1,8 +1,9 @@
 //! extendr glue: converts the R wrapper's lists to the sampler's types and back.
 //! All checking of user input happens in R; what is checked here are the shapes the R code
-//! promises, so that a bug in R becomes an R error, never a crash.
+//! promises, so that a bug in R becomes an R error, never a crash. A failure reaches R as
+//! `list(error = message, error_class = class)` (`failure`).
 
-use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, DrawBuffer, Model, ModelSpec, TermSpec};
+use bglmm_sampler::{run_chains, ChainConfig, ChainInit, CovPrior, DrawBuffer, ErrorKind, Model, ModelSpec, TermSpec};
 use extendr_api::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -49,21 +50,67 @@ fn integer_ro(r: &Robj) -> Option<&[i32]> {
 }
 
 type Fields = HashMap<&'static str, Robj>;
-type Result<T> = std::result::Result<T, Error>;
+type Result<T> = std::result::Result<T, Failure>;
+
+/// Why a call failed: the sampler's error (the glue's own are `Internal`), or R's.
+enum Failure {
+    Sampler(bglmm_sampler::Error),
+    R(Error),
+    /// A panic, including the `debug_panic` test hook's.
+    Panic,
+}
+
+impl From<bglmm_sampler::Error> for Failure {
+    fn from(e: bglmm_sampler::Error) -> Self {
+        Failure::Sampler(e)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::R(e)
+    }
+}
+
+/// A broken promise of the R code (message "internal: `msg`").
+fn internal(msg: impl Into<String>) -> Failure {
+    Failure::Sampler(bglmm_sampler::Error::Internal(msg.into()))
+}
+
+/// The R value of a failure: `list(error = message, error_class = class)`, the class one of
+/// "invalid_model", "numerical", "interrupted" and "internal", for R to test instead of the
+/// message.
+fn failure(e: Failure) -> Robj {
+    let (msg, class) = match e {
+        Failure::Sampler(e) => {
+            let class = match e.kind() {
+                ErrorKind::InvalidModel => "invalid_model",
+                ErrorKind::Numerical => "numerical",
+                ErrorKind::Interrupted => "interrupted",
+                ErrorKind::Internal => "internal",
+            };
+            (e.to_string(), class)
+        }
+        Failure::R(Error::Other(msg)) => (msg, "internal"),
+        Failure::R(e) => (format!("internal error: {e}"), "internal"),
+        Failure::Panic => ("internal error in bglmm's sampler (please report it)".to_string(), "internal"),
+    };
+    list!(error = msg, error_class = class).into()
+}
 
 fn fields(l: List) -> Result<Fields> {
-    l.try_into()
+    Ok(l.try_into()?)
 }
 
 fn field<'a>(f: &'a Fields, name: &str) -> Result<&'a Robj> {
-    f.get(name).ok_or_else(|| Error::Other(format!("internal: missing field '{name}'")))
+    f.get(name).ok_or_else(|| internal(format!("missing field '{name}'")))
 }
 
 fn reals(f: &Fields, name: &str) -> Result<Vec<f64>> {
     field(f, name)?
         .as_real_slice()
         .map(|s| s.to_vec())
-        .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a double vector")))
+        .ok_or_else(|| internal(format!("field '{name}' must be a double vector")))
 }
 
 /// A double vector in place (R's memory, no copy), or an integer vector as doubles.
@@ -74,11 +121,11 @@ fn values<'a>(f: &'a Fields, name: &str) -> Result<Cow<'a, [f64]>> {
     }
     integer_ro(r)
         .map(|s| Cow::Owned(s.iter().map(|&v| f64::from(v)).collect()))
-        .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a numeric vector")))
+        .ok_or_else(|| internal(format!("field '{name}' must be a numeric vector")))
 }
 
 fn real(f: &Fields, name: &str) -> Result<f64> {
-    field(f, name)?.as_real().ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a number")))
+    field(f, name)?.as_real().ok_or_else(|| internal(format!("field '{name}' must be a number")))
 }
 
 fn count(f: &Fields, name: &str) -> Result<usize> {
@@ -86,7 +133,7 @@ fn count(f: &Fields, name: &str) -> Result<usize> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
         Ok(v as usize)
     } else {
-        Err(Error::Other(format!("internal: field '{name}' must be a whole number")))
+        Err(internal(format!("field '{name}' must be a whole number")))
     }
 }
 
@@ -94,11 +141,11 @@ fn ints(f: &Fields, name: &str) -> Result<Vec<i32>> {
     field(f, name)?
         .as_integer_slice()
         .map(|s| s.to_vec())
-        .ok_or_else(|| Error::Other(format!("internal: field '{name}' must be an integer vector")))
+        .ok_or_else(|| internal(format!("field '{name}' must be an integer vector")))
 }
 
 fn list_field(f: &Fields, name: &str) -> Result<List> {
-    field(f, name)?.as_list().ok_or_else(|| Error::Other(format!("internal: field '{name}' must be a list")))
+    field(f, name)?.as_list().ok_or_else(|| internal(format!("field '{name}' must be a list")))
 }
 
 /// 1-based column indices, 0 meaning none.
@@ -107,14 +154,14 @@ fn columns(f: &Fields, name: &str) -> Result<Vec<Option<usize>>> {
 }
 
 fn term_fields(t: Robj) -> Result<Fields> {
-    fields(t.as_list().ok_or_else(|| Error::Other("internal: a term must be a list".into()))?)
+    fields(t.as_list().ok_or_else(|| internal("a term must be a list"))?)
 }
 
 fn term_spec(f: &Fields) -> Result<TermSpec<'_>> {
     let group = integer_ro(field(f, "group")?)
-        .ok_or_else(|| Error::Other("internal: field 'group' must be an integer vector".into()))?;
+        .ok_or_else(|| internal("field 'group' must be an integer vector"))?;
     if group.iter().any(|&g| g < 1) {
-        return Err(Error::Other("internal: group codes must be positive".into()));
+        return Err(internal("group codes must be positive"));
     }
     Ok(TermSpec {
         n_groups: count(f, "n_groups")?,
@@ -125,7 +172,7 @@ fn term_spec(f: &Fields) -> Result<TermSpec<'_>> {
         cov_prior: match field(f, "cov_type")?.as_str() {
             Some("half_t") => CovPrior::HuangWand { nu: real(f, "cov_df")?, sd_scale: reals(f, "cov_scale")? },
             Some("inv_wishart") => CovPrior::InvWishart { df: real(f, "cov_df")?, scale: reals(f, "cov_scale")? },
-            _ => return Err(Error::Other("internal: unknown covariance prior".into())),
+            _ => return Err(internal("unknown covariance prior")),
         },
     })
 }
@@ -146,17 +193,9 @@ fn bglmm_sample(spec: List, config: List) -> Robj {
     std::panic::set_hook(Box::new(|_| {}));
     let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sample(spec, config)));
     let _ = std::panic::take_hook();
-    match out {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => list!(error = error_text(e)).into(),
-        Err(_) => list!(error = "internal error in bglmm's sampler (please report it)").into(),
-    }
-}
-
-fn error_text(e: Error) -> String {
-    match e {
-        Error::Other(s) => s,
-        other => format!("internal error: {other}"),
+    match out.unwrap_or(Err(Failure::Panic)) {
+        Ok(r) => r,
+        Err(e) => failure(e),
     }
 }
 
@@ -182,7 +221,7 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         sigma_df: real(&s, "sigma_df")?,
         sigma_scale: real(&s, "sigma_scale")?,
     };
-    let model = Model::new(model_spec).map_err(Error::Other)?;
+    let model = Model::new(model_spec)?;
     // the chains allocate in their threads' own arenas, which cannot reuse what Model::new
     // freed here (its sort order and converted inputs): give that back first
     release_memory();
@@ -193,11 +232,11 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         warmup: count(&c, "warmup")?,
         thin: count(&c, "thin")?,
         sweeps: count(&c, "sweeps")?,
-        save_ranef: field(&c, "save_ranef")?.as_bool().ok_or_else(|| Error::Other("internal: field 'save_ranef' must be TRUE or FALSE".into()))?,
+        save_ranef: field(&c, "save_ranef")?.as_bool().ok_or_else(|| internal("field 'save_ranef' must be TRUE or FALSE"))?,
         first_chain: count(&c, "first_chain")? as u64,
     };
     let chains = count(&c, "chains")?;
-    let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, sigma: real(&c, "init_sigma")? };
+    let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, extra: real(&c, "init_sigma")? };
     let inits = vec![init; chains];
     let seed = count(&c, "seed")? as u64;
     let cores = count(&c, "cores")?;
@@ -222,20 +261,20 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     // `draws` keeps it protected until it is returned, and is not touched while they run.
     // Its dimnames are set here: it reaches R referenced twice (REF(2) in
     // .Internal(inspect())), so dimnames<- in R would copy it.
-    cfg.check().map_err(Error::Other)?;
+    cfg.check()?;
     let (n_kept, npar) = (cfg.n_kept(), model.n_kept_params(cfg.save_ranef));
+    // each name must be one of the kind of value the chains write there (Model::layout)
     let names = field(&c, "par_names")?;
-    if !names.is_string() || names.len() != npar {
-        return Err(Error::Other("internal: 'par_names' must name every kept parameter".into()));
-    }
+    let name_strs = names.as_str_iter().ok_or_else(|| internal("'par_names' must name every kept parameter"))?;
+    model.layout(cfg.save_ranef).check_names(name_strs)?;
     let dimnames = List::from_names_and_values(["iteration", "chain", "parameter"], [NULL.into(), NULL.into(), names.clone()])?;
-    let too_many = || Error::Other("internal: too many draws".into());
+    let too_many = || internal("too many draws");
     let dim = [n_kept, chains, npar].iter().map(|&d| i32::try_from(d).map_err(|_| too_many())).collect::<Result<Vec<i32>>>()?;
     let len = n_kept.checked_mul(chains).and_then(|v| v.checked_mul(npar)).ok_or_else(too_many)?;
     let mut draws: Robj = Doubles::new(len).into();
-    let values = draws.as_real_slice_mut().ok_or_else(|| Error::Other("internal: draws array".into()))?;
-    let buffer = DrawBuffer::new(values, n_kept, chains, npar).map_err(Error::Other)?;
-    let outs = run_chains(&model, cfg, &inits, buffer, seed, cores, 100, poll).map_err(Error::Other)?;
+    let values = draws.as_real_slice_mut().ok_or_else(|| internal("draws array"))?;
+    let buffer = DrawBuffer::new(values, n_kept, chains, npar)?;
+    let outs = run_chains(&model, cfg, &inits, buffer, seed, cores, 100, poll)?;
     draws.set_attrib("dim", dim)?;
     draws.set_attrib("dimnames", dimnames)?;
 
@@ -274,7 +313,7 @@ fn release_memory() -> bool {
 }
 
 fn doubles<'a>(x: &'a Robj, what: &str) -> Result<&'a [f64]> {
-    real_ro(x).ok_or_else(|| Error::Other(format!("internal: {what} must be a double matrix")))
+    real_ro(x).ok_or_else(|| internal(format!("{what} must be a double matrix")))
 }
 
 /// Standard deviation of each column of a double matrix with `nrow` rows, read in place.
@@ -284,7 +323,7 @@ fn bglmm_column_sd(m: Robj, nrow: i32) -> Robj {
     let n = usize::try_from(nrow).unwrap_or(0);
     match doubles(&m, "m") {
         Ok(v) if n > 0 && v.len() % n == 0 => bglmm_sampler::linalg::column_sd(v, n).into_iter().collect_robj(),
-        _ => list!(error = "internal: column_sd needs a double matrix").into(),
+        _ => failure(internal("column_sd needs a double matrix")),
     }
 }
 

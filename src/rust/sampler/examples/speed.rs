@@ -21,7 +21,7 @@ fn main() {
     };
     let n = spec.y.len();
     let model = Model::new(spec).unwrap();
-    let init = vec![ChainInit { fixef: vec![0.0; model.p], jitter_sd: vec![0.01; model.p], sigma: 1.0 }];
+    let init = vec![ChainInit { fixef: vec![0.0; model.p], jitter_sd: vec![0.01; model.p], extra: 1.0 }];
     let cfg = ChainConfig { iter, warmup: iter / 2, ..Default::default() };
     let t = Instant::now();
     let (draws, out) = run_chains_vec(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();

@@ -15,10 +15,10 @@ pub struct DrawBuffer<'a> {
 
 impl<'a> DrawBuffer<'a> {
     /// Wraps `values`, which must hold exactly `n_kept * chains * npar` numbers.
-    pub fn new(values: &'a mut [f64], n_kept: usize, chains: usize, npar: usize) -> Result<Self, String> {
+    pub fn new(values: &'a mut [f64], n_kept: usize, chains: usize, npar: usize) -> Result<Self, crate::error::Error> {
         let len = n_kept.checked_mul(chains).and_then(|v| v.checked_mul(npar));
         if len != Some(values.len()) {
-            return Err("internal: the draws buffer does not match the number of draws".into());
+            return Err(crate::error::Error::Internal("the draws buffer does not match the number of draws".into()));
         }
         Ok(DrawBuffer { values, n_kept, chains, npar })
     }

@@ -1,8 +1,26 @@
-//! Response families: the only place that knows a density.
+//! Response families: the only place that knows a family by its name or its density.
 //!
-//! The sampler needs two things of a family: the log density as a function of the linear
-//! predictor (for Metropolis ratios) and its expected curvature, the GLM working weight (for
-//! proposal covariances). Terms constant in eta are dropped: they cancel in every ratio.
+//! The sampler asks a family for its log density as a function of the linear predictor (for
+//! Metropolis ratios) and its expected curvature, the GLM working weight (for proposal
+//! covariances); whether its model is conditionally normal-linear (then every step is
+//! Gibbs); its extra parameter (gaussian: sigma), that parameter's step and prior; how to
+//! check a response and simulate one. Terms constant in eta are dropped from the density:
+//! they cancel in every ratio. [`FamilyKind`] names the supported families and hands the
+//! sampler a family's type ([`FamilyKind::visit`]), so that a chain is compiled for one family.
+//!
+//! A new family: a type implementing [`Family`] here, a variant of [`FamilyKind`], and a
+//! step for its extra parameter (if it has one) in `steps/`.
+
+use crate::dist::std_normal;
+use crate::error::Error;
+use rand::Rng;
+
+/// Prior of a family's extra parameter; gaussian: sigma^2 ~ scaled-inv-chi^2(df, scale^2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExtraPrior {
+    pub df: f64,
+    pub scale: f64,
+}
 
 /// An exponential-family response with a fixed link.
 pub trait Family: Send + Sync {
@@ -29,18 +47,101 @@ pub trait Family: Send + Sync {
     /// Fisher information of eta: -E[d^2 loglik / d eta^2].
     fn weight(&self, n: f64, eta: f64, disp: f64) -> f64;
     /// True when the model is conditionally normal-linear, so every step can be Gibbs.
-    fn is_gaussian(&self) -> bool {
+    fn all_gibbs(&self) -> bool {
         false
+    }
+    /// Whether the likelihood reads the number of trials per row.
+    fn uses_trials(&self) -> bool {
+        false
+    }
+    /// Checks the response (finite already; `trials` as given, empty if none).
+    fn check_response(&self, _y: &[f64], _trials: &[f64]) -> Result<(), String> {
+        Ok(())
+    }
+    /// The name in the draws of the family's parameter besides eta (gaussian: "sigma"), if any.
+    fn extra_name(&self) -> Option<&'static str> {
+        None
+    }
+    /// Checks the prior of the extra parameter (families that have one).
+    fn check_extra_prior(&self, _prior: &ExtraPrior) -> Result<(), String> {
+        Ok(())
+    }
+    /// The chain's state of the extra parameter from its starting value (gaussian: sigma^2
+    /// from sigma); families without one keep 0.
+    fn extra_start(&self, _init: f64) -> f64 {
+        0.0
+    }
+    /// The value kept in the draws for the state `extra` (gaussian: sigma).
+    fn extra_value(&self, extra: f64) -> f64 {
+        extra
+    }
+    /// The extra parameter's step in the sweep: its new state given the response and eta.
+    fn draw_extra<R: Rng + ?Sized>(&self, _rng: &mut R, _y: &[f64], _eta: &[f64], _prior: &ExtraPrior, extra: f64) -> f64
+    where
+        Self: Sized,
+    {
+        extra
+    }
+    /// A response drawn given eta, the trials and the extra parameter's state (Geweke's test).
+    fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, trials: f64, extra: f64) -> f64
+    where
+        Self: Sized;
+}
+
+/// The supported families.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FamilyKind {
+    Gaussian,
+    Poisson,
+    Binomial,
+}
+
+/// Work to do with a family's type (see [`FamilyKind::visit`]).
+pub trait FamilyVisitor {
+    type Output;
+    fn visit<F: Family + Copy>(self, fam: F) -> Self::Output;
+}
+
+impl FamilyKind {
+    /// The family named `name` (as R's `family()$family`), or an error that lists the supported ones.
+    pub fn from_name(name: &str) -> Result<Self, Error> {
+        match name {
+            "gaussian" => Ok(FamilyKind::Gaussian),
+            "poisson" => Ok(FamilyKind::Poisson),
+            "binomial" => Ok(FamilyKind::Binomial),
+            other => Err(Error::invalid(format!("family '{other}' is not supported: use gaussian, poisson or binomial"))),
+        }
+    }
+
+    /// The family as a trait object, for what runs outside the sweeps.
+    pub fn family(self) -> &'static dyn Family {
+        match self {
+            FamilyKind::Gaussian => &Gaussian,
+            FamilyKind::Poisson => &Poisson,
+            FamilyKind::Binomial => &Binomial,
+        }
+    }
+
+    /// Runs `v` with the family's type, so that what it runs is compiled for that family.
+    pub fn visit<V: FamilyVisitor>(self, v: V) -> V::Output {
+        match self {
+            FamilyKind::Gaussian => v.visit(Gaussian),
+            FamilyKind::Poisson => v.visit(Poisson),
+            FamilyKind::Binomial => v.visit(Binomial),
+        }
     }
 }
 
 use crate::vmath::{exp_lane, exp_slice, ln1p_unit_lane, logistic_parts};
 
 /// Normal response, identity link.
+#[derive(Clone, Copy, Debug)]
 pub struct Gaussian;
 /// Poisson counts, log link.
+#[derive(Clone, Copy, Debug)]
 pub struct Poisson;
 /// Binomial successes out of `n` trials, logit link.
+#[derive(Clone, Copy, Debug)]
 pub struct Binomial;
 
 impl Family for Gaussian {
@@ -57,8 +158,30 @@ impl Family for Gaussian {
     fn weight(&self, _n: f64, _eta: f64, disp: f64) -> f64 {
         1.0 / disp
     }
-    fn is_gaussian(&self) -> bool {
+    fn all_gibbs(&self) -> bool {
         true
+    }
+    fn extra_name(&self) -> Option<&'static str> {
+        Some("sigma")
+    }
+    fn check_extra_prior(&self, prior: &ExtraPrior) -> Result<(), String> {
+        if prior.df > 0.0 && prior.scale > 0.0 && prior.scale.is_finite() {
+            Ok(())
+        } else {
+            Err("sigma's prior degrees of freedom and scale must be positive".into())
+        }
+    }
+    fn extra_start(&self, sigma: f64) -> f64 {
+        sigma * sigma
+    }
+    fn extra_value(&self, sigma2: f64) -> f64 {
+        sigma2.sqrt()
+    }
+    fn draw_extra<R: Rng + ?Sized>(&self, rng: &mut R, y: &[f64], eta: &[f64], prior: &ExtraPrior, _sigma2: f64) -> f64 {
+        crate::steps::extra::draw_sigma2(rng, y, eta, prior.df, prior.scale)
+    }
+    fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, _trials: f64, sigma2: f64) -> f64 {
+        eta + sigma2.sqrt() * std_normal(rng)
     }
 }
 
@@ -84,6 +207,15 @@ impl Family for Poisson {
     }
     fn weight(&self, _n: f64, eta: f64, _disp: f64) -> f64 {
         exp_lane(eta)
+    }
+    fn check_response(&self, y: &[f64], _trials: &[f64]) -> Result<(), String> {
+        if y.iter().any(|&v| v < 0.0 || v.fract() != 0.0) {
+            return Err("a poisson response must be non-negative whole numbers".into());
+        }
+        Ok(())
+    }
+    fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, _trials: f64, _extra: f64) -> f64 {
+        rand_distr::Poisson::new(eta.exp().max(1e-300)).map_or(0.0, |d| rand_distr::Distribution::sample(&d, rng))
     }
 }
 
@@ -127,17 +259,23 @@ impl Family for Binomial {
         let p = 1.0 / (1.0 + (-eta).exp());
         n * p * (1.0 - p)
     }
-}
-
-/// The family named `name`, or an error that lists the supported ones.
-pub fn family_by_name(name: &str) -> Result<Box<dyn Family>, String> {
-    match name {
-        "gaussian" => Ok(Box::new(Gaussian)),
-        "poisson" => Ok(Box::new(Poisson)),
-        "binomial" => Ok(Box::new(Binomial)),
-        other => Err(format!(
-            "family '{other}' is not supported: use gaussian, poisson or binomial"
-        )),
+    fn uses_trials(&self) -> bool {
+        true
+    }
+    fn check_response(&self, y: &[f64], trials: &[f64]) -> Result<(), String> {
+        if trials.len() != y.len() {
+            return Err("binomial trials must have one value per row".into());
+        }
+        for (&s, &t) in y.iter().zip(trials) {
+            if !(s >= 0.0 && t >= s && s.fract() == 0.0 && t.fract() == 0.0) || !t.is_finite() {
+                return Err("a binomial response must be whole successes between 0 and the number of trials".into());
+            }
+        }
+        Ok(())
+    }
+    fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, trials: f64, _extra: f64) -> f64 {
+        let p = 1.0 / (1.0 + (-eta).exp());
+        rand_distr::Binomial::new(trials as u64, p).map_or(0.0, |d| rand_distr::Distribution::sample(&d, rng) as f64)
     }
 }
 
@@ -220,8 +358,33 @@ mod tests {
     }
 
     #[test]
-    fn unknown_family_is_an_error() {
-        assert!(family_by_name("gamma").is_err());
-        assert_eq!(family_by_name("poisson").unwrap().name(), "poisson");
+    fn families_are_known_by_their_names_only_here() {
+        assert!(FamilyKind::from_name("gamma").unwrap_err().to_string().contains("'gamma' is not supported"));
+        for name in ["gaussian", "poisson", "binomial"] {
+            let kind = FamilyKind::from_name(name).unwrap();
+            assert_eq!(kind.family().name(), name);
+            struct Name;
+            impl FamilyVisitor for Name {
+                type Output = &'static str;
+                fn visit<F: Family + Copy>(self, fam: F) -> &'static str {
+                    fam.name()
+                }
+            }
+            assert_eq!(kind.visit(Name), name);
+        }
+        assert_eq!(FamilyKind::Gaussian.family().extra_name(), Some("sigma"));
+        assert_eq!(FamilyKind::Binomial.family().extra_name(), None);
+    }
+
+    #[test]
+    fn responses_are_checked_by_their_family() {
+        assert!(Poisson.check_response(&[0.0, 3.0], &[]).is_ok());
+        assert!(Poisson.check_response(&[1.5], &[]).unwrap_err().contains("non-negative whole"));
+        assert!(Binomial.check_response(&[1.0, 2.0], &[3.0, 2.0]).is_ok());
+        assert!(Binomial.check_response(&[1.0], &[]).unwrap_err().contains("one value per row"));
+        assert!(Binomial.check_response(&[3.0], &[2.0]).is_err());
+        assert!(Gaussian.check_response(&[-1.5], &[]).is_ok());
+        let bad = ExtraPrior { df: 1.0, scale: 0.0 };
+        assert!(Gaussian.check_extra_prior(&bad).is_err() && Poisson.check_extra_prior(&bad).is_ok());
     }
 }

@@ -1,135 +1,32 @@
 //! Metropolis-within-Gibbs sampler for Bayesian generalized linear mixed models.
 //!
-//! Pure Rust, no R: the R package's glue crate converts R objects to a [`ModelSpec`] and
-//! calls [`run_chains`], which writes the draws into an R array through a [`DrawBuffer`].
-//! Chains run on worker threads; the calling thread only polls, so it can print progress
-//! and check for interrupts.
+//! Pure Rust, no R: the R package's glue crate converts R objects to a [`ModelSpec`]
+//! ([`spec`]), lays it out as a [`Model`] ([`model`]) and calls [`run_chains`] ([`run`]),
+//! which runs each [`chain`] on a worker thread and writes the draws, in the order of the
+//! model's [`layout`], into an R array through a [`DrawBuffer`] ([`draws`]). A chain sweeps
+//! the full conditionals of [`steps`] over its [`params`] and [`rows`]; the [`family`] is
+//! the only place that knows a response distribution. Failures are [`Error`]s ([`error`]).
 
 pub mod chain;
 pub mod dist;
 pub mod draws;
+pub mod error;
 pub mod family;
+pub mod layout;
 pub mod linalg;
 pub mod model;
+pub mod params;
 pub mod rows;
+pub mod run;
+pub mod spec;
 pub mod steps;
 pub mod vmath;
 
-pub use chain::{geweke, run_chain, ChainConfig, ChainInit, ChainOutput};
+pub use chain::{geweke, run_chain, ChainConfig, ChainEnv, ChainInit, ChainOutput};
 pub use draws::{ChainDraws, DrawBuffer, Draws};
-pub use family::Family;
-pub use model::{CovPrior, Model, ModelSpec, TermSpec};
-
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::Duration;
-
-/// Runs `init.len()` chains on `cores` worker threads; chain c writes its kept draws to
-/// chain c of `draws` (shape: `cfg.n_kept()`, chains, `model.n_kept_params(cfg.save_ranef)`).
-/// Chain c uses stream `cfg.first_chain + c` of `seed`, so the draws do not depend on
-/// `cores` or on how chains are split over calls. `poll` is called on the calling thread
-/// about every `poll_ms` milliseconds with each chain's finished iterations; returning false
-/// stops all chains, and the result is then an error.
-#[allow(clippy::too_many_arguments)]
-pub fn run_chains(
-    model: &Model,
-    cfg: ChainConfig,
-    init: &[ChainInit],
-    draws: DrawBuffer,
-    seed: u64,
-    cores: usize,
-    poll_ms: u64,
-    mut poll: impl FnMut(&[usize]) -> bool,
-) -> Result<Vec<ChainOutput>, String> {
-    let chains = init.len();
-    if chains == 0 {
-        return Err("chains must be at least 1".into());
-    }
-    cfg.check()?;
-    if draws.shape() != (cfg.n_kept(), chains, model.n_kept_params(cfg.save_ranef)) {
-        return Err("internal: the draws buffer does not match the number of draws".into());
-    }
-    let progress: Vec<AtomicUsize> = (0..chains).map(|_| AtomicUsize::new(0)).collect();
-    let stop = AtomicBool::new(false);
-    // the chains still to run, each with its writer
-    let queue = Mutex::new(draws.split().into_iter().enumerate());
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<ChainOutput, String>>>> = Mutex::new((0..chains).map(|_| None).collect());
-    let workers = cores.clamp(1, chains);
-    // cores beyond one per chain update groups in parallel
-    let threads = (cores / chains).max(1);
-    let mut interrupted = false;
-    // workers wake this thread when they finish (std::thread::scope also does, when the
-    // last one exits), so a short run does not wait out a poll
-    let caller = std::thread::current();
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let Some((c, mut w)) = queue.lock().unwrap().next() else { break };
-                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_chain(model, cfg, &init[c], seed, cfg.first_chain + c as u64, threads, &progress[c], &stop, &mut w)
-                }))
-                .unwrap_or_else(|_| Err("internal error in the sampler (please report it)".into()));
-                if out.is_err() {
-                    stop.store(true, Ordering::SeqCst);
-                }
-                results.lock().unwrap()[c] = Some(out);
-                done.fetch_add(1, Ordering::SeqCst);
-                caller.unpark();
-            });
-        }
-        let mut snapshot = vec![0usize; chains];
-        loop {
-            let finished = done.load(Ordering::SeqCst) == chains;
-            for (s, p) in snapshot.iter_mut().zip(&progress) {
-                *s = p.load(Ordering::Relaxed);
-            }
-            if !interrupted && !poll(&snapshot) {
-                interrupted = true;
-                stop.store(true, Ordering::SeqCst);
-            }
-            if finished {
-                break;
-            }
-            std::thread::park_timeout(Duration::from_millis(poll_ms));
-        }
-    });
-    if interrupted {
-        return Err("sampling was interrupted by the user".into());
-    }
-    let results = results.into_inner().unwrap();
-    // report the first real error, not the "interrupted" of the chains it stopped
-    let mut outs = Vec::with_capacity(chains);
-    let mut first_err = None;
-    for r in results {
-        match r {
-            Some(Ok(o)) => outs.push(o),
-            Some(Err(e)) => {
-                if first_err.is_none() || first_err.as_deref() == Some("sampling was interrupted") {
-                    first_err = Some(e);
-                }
-            }
-            None => first_err = first_err.or(Some("a chain did not finish".into())),
-        }
-    }
-    match first_err {
-        Some(e) => Err(e),
-        None => Ok(outs),
-    }
-}
-
-/// [`run_chains`] into a new [`Draws`] (for Rust callers and tests).
-pub fn run_chains_vec(
-    model: &Model,
-    cfg: ChainConfig,
-    init: &[ChainInit],
-    seed: u64,
-    cores: usize,
-    poll_ms: u64,
-    poll: impl FnMut(&[usize]) -> bool,
-) -> Result<(Draws, Vec<ChainOutput>), String> {
-    cfg.check()?;
-    let mut draws = Draws::zeros(cfg.n_kept(), init.len(), model.n_kept_params(cfg.save_ranef));
-    let outs = run_chains(model, cfg, init, draws.buffer(), seed, cores, poll_ms, poll)?;
-    Ok((draws, outs))
-}
+pub use error::{Error, ErrorKind};
+pub use family::{Family, FamilyKind};
+pub use layout::{Layout, LayoutVisitor, Param};
+pub use model::Model;
+pub use run::{run_chains, run_chains_vec};
+pub use spec::{CovPrior, ModelSpec, TermSpec};

@@ -1,4 +1,4 @@
-//! The model as the sampler sees it, checked once and laid out for the sweeps.
+//! The model as the sampler sees it, laid out for the sweeps from a checked [`ModelSpec`].
 //!
 //! Linear predictor: eta_i = offset_i + w_i' alpha + sum_t z_ti' beta_{t, g_t(i)}.
 //! Term t has q_t coefficients per group with beta_tj ~ N(theta_t, Sigma_t). A coefficient whose
@@ -6,63 +6,9 @@
 //! effect (Gibbs step). The other theta components are 0 (zero-mean deviations). Fixed columns
 //! not centred in any term form alpha (block step).
 
-use crate::family::{family_by_name, Family};
-use std::borrow::Cow;
-
-/// One random-effects term `(z | g)` as given by the caller. The design may be borrowed
-/// (from R's memory): the sampler keeps its own copy in sorted row order.
-#[derive(Clone, Debug)]
-pub struct TermSpec<'a> {
-    /// Number of groups (levels of g).
-    pub n_groups: usize,
-    /// 0-based group of every row.
-    pub group: Vec<usize>,
-    /// Random-effects design, n x q, column-major; or only its columns that repeat no
-    /// fixed-effects column (neither `mean_col` nor `shadow_col`), the others being read
-    /// from the fixed design, so that the caller need not hold a copy of them.
-    pub z: Cow<'a, [f64]>,
-    /// For each of the q columns, the fixed-effect column that is its mean, if any.
-    pub mean_col: Vec<Option<usize>>,
-    /// For each of the q columns that is not centred, a fixed-effect column equal to it that
-    /// is centred in another term (e.g. the intercept of a second, crossed factor), if any:
-    /// the sampler then moves the two along the direction that leaves eta unchanged. Empty
-    /// means none.
-    pub shadow_col: Vec<Option<usize>>,
-    /// Prior of Sigma.
-    pub cov_prior: CovPrior,
-}
-
-/// Prior of a term's covariance matrix Sigma.
-#[derive(Clone, Debug)]
-pub enum CovPrior {
-    /// Sigma ~ inverse-Wishart(df, scale), scale q x q column-major.
-    InvWishart { df: f64, scale: Vec<f64> },
-    /// Huang and Wand (2013): Sigma | a ~ IW(nu + q - 1, 2 nu diag(1/a)), a_k ~ IG(1/2, 1/A_k^2).
-    /// Each standard deviation is half-t(nu, A_k); nu = 2 makes correlations uniform.
-    HuangWand { nu: f64, sd_scale: Vec<f64> },
-}
-
-/// Everything the sampler needs about data and priors. The data may be borrowed (the R
-/// glue passes R's vectors without copying them); `Model::new` copies them once, sorted.
-#[derive(Clone, Debug)]
-pub struct ModelSpec<'a> {
-    pub family: String,
-    pub y: Cow<'a, [f64]>,
-    /// Binomial trials per row (empty for other families).
-    pub trials: Cow<'a, [f64]>,
-    /// Offset per row; empty means none (zero).
-    pub offset: Cow<'a, [f64]>,
-    /// Fixed-effects design, n x p, column-major.
-    pub x: Cow<'a, [f64]>,
-    pub p: usize,
-    pub terms: Vec<TermSpec<'a>>,
-    /// Normal prior on each fixed effect.
-    pub fixef_mean: Vec<f64>,
-    pub fixef_sd: Vec<f64>,
-    /// sigma^2 ~ scaled-inv-chi^2(sigma_df, sigma_scale^2) (gaussian only).
-    pub sigma_df: f64,
-    pub sigma_scale: f64,
-}
+use crate::error::Error;
+use crate::family::{ExtraPrior, FamilyKind};
+use crate::spec::{CovPrior, ModelSpec};
 
 /// A term laid out for the sweeps: rows of each group listed together.
 pub struct Term {
@@ -84,6 +30,23 @@ pub struct Term {
     /// Fixed effects not centred anywhere whose column is constant within this term's groups
     /// (group-level predictors), with the term's intercept component (see `GroupLevel`).
     pub group_level: Vec<GroupLevel>,
+}
+
+/// Rows of one group in one term: their row indices, their z values (row-major, q each)
+/// and Z_j' Z_j (q x q; empty where not needed).
+#[derive(Clone, Copy)]
+pub struct Group<'a> {
+    pub rows: &'a [usize],
+    pub z: &'a [f64],
+    pub ztz: &'a [f64],
+}
+
+impl Term {
+    /// Group j's rows.
+    pub fn group(&self, j: usize) -> Group<'_> {
+        let (a, b, qq) = (self.ptr[j], self.ptr[j + 1], self.q * self.q);
+        Group { rows: &self.rows[a..b], z: &self.z[a * self.q..b * self.q], ztz: &self.ztz[j * qq..(j + 1) * qq] }
+    }
 }
 
 /// A group-level predictor of a term with a random intercept: fixed column `col` (alpha)
@@ -182,7 +145,7 @@ fn group_values(x: &[f64], ptr: &[usize], rows: &[usize]) -> Option<Vec<f64>> {
 
 /// The checked model with rows sorted by the first term's groups.
 pub struct Model {
-    pub family: Box<dyn Family>,
+    pub family: FamilyKind,
     pub n: usize,
     pub p: usize,
     pub y: Vec<f64>,
@@ -202,8 +165,8 @@ pub struct Model {
     pub fixef_sd: Vec<f64>,
     /// Where each fixed effect lives in the sampler state.
     pub fixef_source: Vec<Source>,
-    pub sigma_df: f64,
-    pub sigma_scale: f64,
+    /// Prior of the family's extra parameter.
+    pub extra_prior: ExtraPrior,
 }
 
 /// A fixed effect is either a component of alpha or the mean of a centred random coefficient.
@@ -214,55 +177,13 @@ pub enum Source {
     Theta(usize, usize),
 }
 
-fn all_finite(v: &[f64]) -> bool {
-    v.iter().all(|x| x.is_finite())
-}
-
 impl Model {
-    /// Checks `spec` and builds the sweep layout. Errors name the problem.
-    pub fn new(spec: ModelSpec<'_>) -> Result<Model, String> {
-        let family = family_by_name(&spec.family)?;
+    /// Checks `spec` ([`ModelSpec::check`]) and builds the sweep layout.
+    pub fn new(spec: ModelSpec<'_>) -> Result<Model, Error> {
+        let family = spec.check()?;
+        let extra_prior = spec.extra_prior();
         let n = spec.y.len();
         let p = spec.p;
-        if n == 0 {
-            return Err("the data have no rows".into());
-        }
-        if spec.x.len() != n * p {
-            return Err(format!("the fixed-effects design has {} values, expected {} x {}", spec.x.len(), n, p));
-        }
-        if !(spec.offset.is_empty() || spec.offset.len() == n) {
-            return Err("the offset must have one value per row, or none".into());
-        }
-        if !all_finite(&spec.y) || !all_finite(&spec.x) || !all_finite(&spec.offset) {
-            return Err("response, predictors and offset must be finite (no NA, NaN or Inf)".into());
-        }
-        match family.name() {
-            "poisson" => {
-                if spec.y.iter().any(|&v| v < 0.0 || v.fract() != 0.0) {
-                    return Err("a poisson response must be non-negative whole numbers".into());
-                }
-            }
-            "binomial" => {
-                if spec.trials.len() != n {
-                    return Err("binomial trials must have one value per row".into());
-                }
-                for (&s, &t) in spec.y.iter().zip(spec.trials.iter()) {
-                    if !(s >= 0.0 && t >= s && s.fract() == 0.0 && t.fract() == 0.0) || !t.is_finite() {
-                        return Err("a binomial response must be whole successes between 0 and the number of trials".into());
-                    }
-                }
-            }
-            _ => {}
-        }
-        if spec.fixef_mean.len() != p || spec.fixef_sd.len() != p {
-            return Err("the fixed-effects prior must have one location and scale per coefficient".into());
-        }
-        if !all_finite(&spec.fixef_mean) || spec.fixef_sd.iter().any(|&s| !(s > 0.0 && s.is_finite())) {
-            return Err("fixed-effects prior scales must be positive and finite".into());
-        }
-        if family.is_gaussian() && !(spec.sigma_df > 0.0 && spec.sigma_scale > 0.0 && spec.sigma_scale.is_finite()) {
-            return Err("sigma's prior degrees of freedom and scale must be positive".into());
-        }
 
         // Sort rows by the first term's group so that its groups are contiguous.
         let mut order: Vec<usize> = (0..n).collect();
@@ -273,69 +194,15 @@ impl Model {
         }
         let perm = |v: &[f64]| -> Vec<f64> { order.iter().map(|&i| v[i]).collect() };
         let y = perm(&spec.y);
-        let trials = if family.name() == "binomial" { perm(&spec.trials) } else { Vec::new() };
+        let trials = if family.family().uses_trials() { perm(&spec.trials) } else { Vec::new() };
         let offset = if spec.offset.iter().any(|&o| o != 0.0) { perm(&spec.offset) } else { Vec::new() };
 
         let mut centred = vec![false; p];
         let mut terms = Vec::with_capacity(spec.terms.len());
-        for (ti, t) in spec.terms.iter().enumerate() {
-            let q = t.mean_col.len();
-            let m = t.n_groups;
-            let name = ti + 1;
-            if q == 0 || t.group.len() != n {
-                return Err(format!("random-effects term {name}: design or grouping has the wrong size"));
-            }
-            if m == 0 || t.group.iter().any(|&g| g >= m) {
-                return Err(format!("random-effects term {name}: group codes must be 1 to the number of groups"));
-            }
-            if !all_finite(&t.z) {
-                return Err(format!("random-effects term {name}: the design must be finite"));
-            }
-            if !(t.shadow_col.is_empty() || t.shadow_col.len() == q)
-                || t.shadow_col.iter().zip(&t.mean_col).any(|(s, m)| s.is_some() && (m.is_some() || s.unwrap() >= p))
-            {
-                return Err(format!("random-effects term {name}: invalid shadow columns"));
-            }
-            for mc in t.mean_col.iter().flatten() {
-                if *mc >= p || centred[*mc] {
-                    return Err(format!("random-effects term {name}: invalid or repeated centring column"));
-                }
-                centred[*mc] = true;
-            }
-            // each column's values: its own column of z, or the fixed column it repeats when
-            // z leaves those out (valid indices: checked above)
-            let fixed_of = |k: usize| t.mean_col[k].or(t.shadow_col.get(k).copied().flatten());
-            let n_own = (0..q).filter(|&k| fixed_of(k).is_none()).count();
-            let compact = n_own < q && t.z.len() == n * n_own;
-            if !(compact || t.z.len() == n * q) {
-                return Err(format!("random-effects term {name}: design or grouping has the wrong size"));
-            }
-            let mut own = 0;
-            let cols: Vec<&[f64]> = (0..q)
-                .map(|k| match fixed_of(k) {
-                    Some(c) if compact => &spec.x[c * n..(c + 1) * n],
-                    _ => {
-                        own += 1;
-                        &t.z[(own - 1) * n..own * n]
-                    }
-                })
-                .collect();
-            match &t.cov_prior {
-                CovPrior::InvWishart { df, scale } => {
-                    if !(*df > (q as f64) - 1.0) || !df.is_finite() {
-                        return Err(format!("random-effects term {name}: the inverse-Wishart degrees of freedom must exceed q - 1 = {}", q - 1));
-                    }
-                    let mut sc = scale.clone();
-                    if sc.len() != q * q || !crate::linalg::chol_in_place(&mut sc, q) {
-                        return Err(format!("random-effects term {name}: the inverse-Wishart scale must be a positive definite {q} x {q} matrix"));
-                    }
-                }
-                CovPrior::HuangWand { nu, sd_scale } => {
-                    if !(*nu > 0.0 && nu.is_finite()) || sd_scale.len() != q || sd_scale.iter().any(|a| !(*a > 0.0 && a.is_finite())) {
-                        return Err(format!("random-effects term {name}: the half-t prior needs positive degrees of freedom and {q} positive scales"));
-                    }
-                }
-            }
+        for t in &spec.terms {
+            let (q, m) = (t.q(), t.n_groups);
+            t.mean_col.iter().flatten().for_each(|&c| centred[c] = true);
+            let cols = t.columns(&spec.x, n).expect("checked by ModelSpec::check");
             // Group rows in sorted-row order; z row-major in that order.
             let mut counts = vec![0usize; m + 1];
             for &g in t.group.iter() {
@@ -435,8 +302,7 @@ impl Model {
             fixef_mean: spec.fixef_mean,
             fixef_sd: spec.fixef_sd,
             fixef_source,
-            sigma_df: spec.sigma_df,
-            sigma_scale: spec.sigma_scale,
+            extra_prior,
         })
     }
 
@@ -450,25 +316,12 @@ impl Model {
             &self.trials
         }
     }
-
-    /// Number of values in one kept draw: fixed effects, group coefficients (as deviations
-    /// from theta), sigma (gaussian), and the lower triangle of each Sigma.
-    pub fn n_params(&self) -> usize {
-        let b: usize = self.terms.iter().map(|t| t.m * t.q).sum();
-        let s: usize = self.terms.iter().map(|t| t.q * (t.q + 1) / 2).sum();
-        self.p + b + s + usize::from(self.family.is_gaussian())
-    }
-
-    /// Values in one kept draw when the group coefficients are kept only if `ranef`.
-    pub fn n_kept_params(&self, ranef: bool) -> usize {
-        let b: usize = self.terms.iter().map(|t| t.m * t.q).sum();
-        self.n_params() - if ranef { 0 } else { b }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::TermSpec;
 
     fn spec(z: Vec<f64>, mean_col: Vec<Option<usize>>) -> ModelSpec<'static> {
         let n = 6;

@@ -1,4 +1,5 @@
-//! Per-row state of a chain and the access that group updates in parallel have to it.
+//! Per-row state of a chain, the access that group updates in parallel have to it, and the
+//! loops over a term's rows.
 //!
 //! Besides the linear predictor, the state caches each row's log-likelihood and score at it
 //! (non-gaussian families). A Metropolis step then reads the current values instead of
@@ -9,6 +10,95 @@ use crate::family::Family;
 use crate::model::Term;
 use rayon::prelude::*;
 use std::marker::PhantomData;
+use std::ops::Range;
+
+/// How a term's positions (its rows listed group by group) map to data rows: one to one for
+/// the first term, whose groups' rows are contiguous ([`Contiguous`]), through the term's
+/// list of rows for the others ([`Gathered`]). A loop over a term's rows is written once,
+/// generic in its order, and compiled for each (`by_row_order!`): the contiguous version
+/// reads and writes slices, with no row index and no bounds check per row.
+pub trait RowOrder: Copy {
+    /// The values of `v` at the rows of positions `pos`, in position order.
+    fn at(self, v: &[f64], pos: Range<usize>) -> impl Iterator<Item = f64>;
+    /// Calls `f` with `v` at the row of each position of `pos` and the next item of `with`.
+    fn zip_mut<T>(self, v: &mut [f64], pos: Range<usize>, with: impl Iterator<Item = T>, f: impl FnMut(&mut f64, T));
+    /// Makes `src`'s (eta, loglik, score) at positions 0..n those of their rows in `dst`.
+    fn take(self, dst: &mut RowState, src: &RowState, n: usize);
+}
+
+/// Position p is data row p.
+#[derive(Clone, Copy, Debug)]
+pub struct Contiguous;
+
+/// Position p is data row `rows[p]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Gathered<'a>(pub &'a [usize]);
+
+impl RowOrder for Contiguous {
+    #[inline(always)]
+    fn at(self, v: &[f64], pos: Range<usize>) -> impl Iterator<Item = f64> {
+        v[pos].iter().copied()
+    }
+    #[inline(always)]
+    fn zip_mut<T>(self, v: &mut [f64], pos: Range<usize>, with: impl Iterator<Item = T>, mut f: impl FnMut(&mut f64, T)) {
+        for (e, x) in v[pos].iter_mut().zip(with) {
+            f(e, x);
+        }
+    }
+    #[inline(always)]
+    fn take(self, dst: &mut RowState, src: &RowState, n: usize) {
+        dst.eta[..n].copy_from_slice(&src.eta[..n]);
+        dst.ll[..n].copy_from_slice(&src.ll[..n]);
+        dst.sc[..n].copy_from_slice(&src.sc[..n]);
+    }
+}
+
+impl RowOrder for Gathered<'_> {
+    #[inline(always)]
+    fn at(self, v: &[f64], pos: Range<usize>) -> impl Iterator<Item = f64> {
+        self.0[pos].iter().map(move |&i| v[i])
+    }
+    #[inline(always)]
+    fn zip_mut<T>(self, v: &mut [f64], pos: Range<usize>, with: impl Iterator<Item = T>, mut f: impl FnMut(&mut f64, T)) {
+        for (&i, x) in self.0[pos].iter().zip(with) {
+            f(&mut v[i], x);
+        }
+    }
+    #[inline(always)]
+    fn take(self, dst: &mut RowState, src: &RowState, n: usize) {
+        for (pos, &i) in self.0[..n].iter().enumerate() {
+            (dst.eta[i], dst.ll[i], dst.sc[i]) = (src.eta[pos], src.ll[pos], src.sc[pos]);
+        }
+    }
+}
+
+/// `$body` with `$o` bound to the [`RowOrder`] of term `$term`: compiled once for each order.
+macro_rules! by_row_order {
+    ($term:expr, $o:ident => $body:expr) => {
+        if $term.contiguous {
+            let $o = $crate::rows::Contiguous;
+            $body
+        } else {
+            let $o = $crate::rows::Gathered(&$term.rows);
+            $body
+        }
+    };
+}
+pub(crate) use by_row_order;
+
+/// A chain's row state and the scratch that proposals are computed in.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    pub cur: RowState,
+    pub prop: RowState,
+}
+
+impl Rows {
+    /// States for `n` rows (see [`RowState::new`]).
+    pub fn new(n: usize, cached: bool) -> Self {
+        Rows { cur: RowState::new(n, cached), prop: RowState::new(n, cached) }
+    }
+}
 
 /// eta, log-likelihood and score per row (`ll` and `sc` are empty for gaussian models,
 /// whose steps are all Gibbs).

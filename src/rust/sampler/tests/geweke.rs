@@ -65,7 +65,7 @@ fn check(name: &str, v: Vec<f64>, expect: f64) {
 fn run(family: &str, seed: u64) {
     let a = if family == "poisson" { A_POISSON } else { A };
     let model = model(family, a);
-    let init = ChainInit { fixef: FIXEF_MEAN.to_vec(), jitter_sd: vec![0.1; 2], sigma: SIGMA_SCALE };
+    let init = ChainInit { fixef: FIXEF_MEAN.to_vec(), jitter_sd: vec![0.1; 2], extra: SIGMA_SCALE };
     let iter = 120_000;
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
@@ -136,7 +136,7 @@ fn crossed_poisson(seed: u64) {
         sigma_scale: 1.0,
     })
     .unwrap();
-    let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], sigma: 1.0 };
+    let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], extra: 1.0 };
     let iter = 60_000;
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
@@ -194,7 +194,7 @@ fn group_level_poisson(seed: u64, crossed: bool) {
     let t = model.terms.len() - 1;
     assert_eq!(model.terms[t].group_level.len(), 1, "w is found to be a group-level predictor");
     assert_eq!(model.terms[t].group_level[0].intercept, Some(0), "its move shifts the intercept");
-    let init = ChainInit { fixef: vec![0.5, -0.3], jitter_sd: vec![0.1; 2], sigma: 1.0 };
+    let init = ChainInit { fixef: vec![0.5, -0.3], jitter_sd: vec![0.1; 2], extra: 1.0 };
     let iter = 60_000;
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
@@ -259,7 +259,7 @@ fn nested(seed: u64, hw: bool) {
     })
     .unwrap();
     assert_eq!(model.nested.len(), 1, "b:a is found to nest in a");
-    let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], sigma: 1.0 };
+    let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], extra: 1.0 };
     let iter = 60_000;
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
