@@ -16,8 +16,7 @@ run_sampler <- function(spec, config, future) {
 # "invalid_model", "numerical", "interrupted" (Ctrl-C) and "internal"; "future" is a
 # future that failed to run a chain. Code that handles these errors decides on the class.
 stop_sampler_error <- function(out) {
-  # until the glue sends error_class
-  kind <- out$error_class %||% (if (grepl("interrupted", out$error)) "interrupted" else "internal")
+  kind <- out$error_class %||% "internal"
   msg <- if (kind == "interrupted") "Sampling was interrupted (Ctrl-C); no draws were kept."
          else paste0("Sampling failed: ", out$error)
   stop(errorCondition(msg, class = c(paste0("bglmm_", kind), "bglmm_sampler_error"), call = NULL))

@@ -57,6 +57,7 @@ test_that("extreme starting values still give finite draws that find the posteri
 test_that("a failed run is an R error with a class, raised by one function", {
   out <- bglmm:::bglmm_sample(list(), list(debug_panic = TRUE))
   expect_type(out$error, "character")
+  expect_identical(out$error_class, "internal")
   expect_error(bglmm:::run_sampler(list(), list(debug_panic = TRUE), FALSE),
                "^Sampling failed: internal error in bglmm's sampler", class = "bglmm_sampler_error")
   err <- tryCatch(bglmm:::stop_sampler_error(out), error = identity)
@@ -73,4 +74,19 @@ test_that("a failed run is an R error with a class, raised by one function", {
                   error = identity)
   expect_s3_class(err, c("bglmm_interrupted", "bglmm_sampler_error"))
   expect_identical(conditionMessage(err), "Sampling was interrupted (Ctrl-C); no draws were kept.")
+})
+
+test_that("the sampler's own errors carry their kind: an invalid model is 'invalid_model'", {
+  # a specification R would never send: a family the sampler does not know
+  fit <- bglmm(live ~ conc + (1 | flea), data = nitrofen, family = poisson, chains = 1, iter = 4,
+               warmup = 2, refresh = 0, seed = 1)
+  spec <- list(family = "no_such_family", y = fit$y, trials = numeric(0), offset = numeric(0),
+               x = fit$X, p = as.numeric(ncol(fit$X)), terms = list(),
+               fixef_mean = c(0, 0), fixef_sd = c(1, 1), sigma_df = 1, sigma_scale = 1)
+  config <- list(iter = 4, warmup = 2, thin = 1, sweeps = 1, save_ranef = TRUE, first_chain = 0,
+                 chains = 1, cores = 1, seed = 1, refresh = 0, init_fixef = c(0, 0),
+                 init_jitter = c(0, 0), init_sigma = 1, par_names = colnames(fit$X))
+  out <- bglmm:::bglmm_sample(spec, config)
+  expect_identical(out$error_class, "invalid_model")
+  expect_error(bglmm:::run_sampler(spec, config, FALSE), "no_such_family", class = "bglmm_invalid_model")
 })
