@@ -17,7 +17,9 @@ bglmm_model_data <- function(formula, data, family, na.action, contrasts, env, e
   formula <- lme4::expandDoubleVerts(formula)
   bars <- lme4::findbars(formula)
   fixed <- lme4::nobars(formula)
-  if (is.null(fixed) || length(fixed) != 3L) {
+  # without fixed terms nobars() gives the response alone (a call such as cbind(s, f) has
+  # length 3 too): the fixed part is then the intercept
+  if (!inherits(fixed, "formula") || length(fixed) != 3L) {
     fixed <- stats::reformulate("1", response = formula[[2L]])
   }
   environment(fixed) <- environment(formula)

@@ -181,6 +181,17 @@ test_that("cbind(successes, failures) uses the number of trials", {
   expect_true(all(abs(z) < 4), label = paste(round(z, 2), collapse = ", "))
 })
 
+test_that("a cbind response with random terms only has the intercept as its fixed part", {
+  # nobars() gives the response call alone, which has length 3 like a formula
+  fit <- quick_fit(cbind(incidence, size - incidence) ~ (1 | herd), lme4::cbpp, family = binomial,
+                   iter = 40)
+  expect_identical(colnames(fit$X), "(Intercept)")
+  # (update() needs the call of bglmm() itself, not of a wrapper)
+  fit2 <- bglmm(cbind(incidence, size - incidence) ~ period + (1 | herd), data = lme4::cbpp,
+                family = binomial, chains = 1, iter = 40, refresh = 0, seed = 1)
+  expect_identical(colnames(update(fit2, . ~ . - period)$X), "(Intercept)")
+})
+
 test_that("family as poisson, poisson() or \"poisson\" gives the same fit", {
   d <- make_data()
   f1 <- quick_fit(cnt ~ x + (1 | g), d, family = poisson, seed = 3)
