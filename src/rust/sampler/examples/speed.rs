@@ -61,6 +61,7 @@ fn poisson() -> ModelSpec<'static> {
     xm.extend_from_slice(&x);
     ModelSpec {
         family: "poisson".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -78,6 +79,7 @@ fn poisson() -> ModelSpec<'static> {
         fixef_sd: vec![2.5, 2.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -100,6 +102,7 @@ fn bernoulli() -> ModelSpec<'static> {
     xm.extend_from_slice(&x);
     ModelSpec {
         family: "binomial".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![1.0; n].into(),
         offset: vec![0.0; n].into(),
@@ -110,6 +113,7 @@ fn bernoulli() -> ModelSpec<'static> {
         fixef_sd: vec![2.5, 2.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -136,6 +140,7 @@ fn small() -> ModelSpec<'static> {
     }
     ModelSpec {
         family: "binomial".into(),
+        link: String::new(),
         y: y.into(),
         trials: trials.into(),
         offset: vec![0.0; n].into(),
@@ -146,6 +151,7 @@ fn small() -> ModelSpec<'static> {
         fixef_sd: vec![2.5; 4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -171,6 +177,7 @@ fn gaussian_small() -> ModelSpec<'static> {
     zm.extend_from_slice(&age);
     ModelSpec {
         family: "gaussian".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -188,6 +195,7 @@ fn gaussian_small() -> ModelSpec<'static> {
         fixef_sd: vec![20.0, 2.0, 20.0, 2.0],
         sigma_df: 1.0,
         sigma_scale: 2.9,
+        aux_rate: 1.0,
     }
 }
 
@@ -202,6 +210,7 @@ fn gaussian_tiny() -> ModelSpec<'static> {
     let y: Vec<f64> = (0..n).map(|_| 5.7 + 3.7 * z.sample(&mut rng)).collect();
     ModelSpec {
         family: "gaussian".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -212,6 +221,7 @@ fn gaussian_tiny() -> ModelSpec<'static> {
         fixef_sd: vec![9.0],
         sigma_df: 1.0,
         sigma_scale: 3.7,
+        aux_rate: 1.0,
     }
 }
 

@@ -163,6 +163,7 @@ mod tests {
         let x: Vec<f64> = vec![1.0, 1.0, 1.0, 1.0, 0.1, 0.5, -0.3, 0.2];
         Model::new(ModelSpec {
             family: "gaussian".into(),
+            link: String::new(),
             y: vec![1.0, 2.0, 0.5, 1.5].into(),
             trials: vec![].into(),
             offset: vec![].into(),
@@ -180,6 +181,7 @@ mod tests {
             fixef_sd: vec![1.0; 2],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .inspect(|m| assert_eq!(m.n, n))
         .unwrap()

@@ -19,12 +19,14 @@ pub enum Link {
     Cauchit,
 }
 
-/// A positive mean at eta: mu, ln mu and d mu / d eta.
+/// A positive mean at eta: mu, ln mu, d mu / d eta and d ln mu / d eta (without dividing by
+/// a mean that underflows).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mean {
     pub mu: f64,
     pub ln_mu: f64,
     pub dmu: f64,
+    pub dln_mu: f64,
 }
 
 /// A success probability at eta on the log scale: ln p, ln(1 - p) and their derivatives in
@@ -46,6 +48,35 @@ impl Prob {
 }
 
 impl Link {
+    /// The link named `name` (as R's `family()$link`).
+    pub fn from_name(name: &str) -> Option<Link> {
+        Some(match name {
+            "identity" => Link::Identity,
+            "log" => Link::Log,
+            "sqrt" => Link::Sqrt,
+            "inverse" => Link::Inverse,
+            "logit" => Link::Logit,
+            "probit" => Link::Probit,
+            "cloglog" => Link::Cloglog,
+            "cauchit" => Link::Cauchit,
+            _ => return None,
+        })
+    }
+
+    /// R's name of the link.
+    pub fn name(self) -> &'static str {
+        match self {
+            Link::Identity => "identity",
+            Link::Log => "log",
+            Link::Sqrt => "sqrt",
+            Link::Inverse => "inverse",
+            Link::Logit => "logit",
+            Link::Probit => "probit",
+            Link::Cloglog => "cloglog",
+            Link::Cauchit => "cauchit",
+        }
+    }
+
     /// The mean of a family whose means are positive (poisson, negative binomial, Gamma),
     /// or None where the link gives no positive mean.
     #[inline]
@@ -53,13 +84,13 @@ impl Link {
         match self {
             Link::Log => {
                 let mu = eta.exp();
-                Some(Mean { mu, ln_mu: eta, dmu: mu })
+                Some(Mean { mu, ln_mu: eta, dmu: mu, dln_mu: 1.0 })
             }
-            Link::Identity if eta > 0.0 => Some(Mean { mu: eta, ln_mu: eta.ln(), dmu: 1.0 }),
-            Link::Sqrt if eta > 0.0 => Some(Mean { mu: eta * eta, ln_mu: 2.0 * eta.ln(), dmu: 2.0 * eta }),
+            Link::Identity if eta > 0.0 => Some(Mean { mu: eta, ln_mu: eta.ln(), dmu: 1.0, dln_mu: 1.0 / eta }),
+            Link::Sqrt if eta > 0.0 => Some(Mean { mu: eta * eta, ln_mu: 2.0 * eta.ln(), dmu: 2.0 * eta, dln_mu: 2.0 / eta }),
             Link::Inverse if eta > 0.0 => {
                 let mu = 1.0 / eta;
-                Some(Mean { mu, ln_mu: -eta.ln(), dmu: -mu * mu })
+                Some(Mean { mu, ln_mu: -eta.ln(), dmu: -mu * mu, dln_mu: -mu })
             }
             _ => None,
         }
@@ -152,6 +183,7 @@ mod tests {
                 assert!((m.ln_mu - m.mu.ln()).abs() < 1e-14 * (1.0 + m.mu.ln().abs()), "{link:?}");
                 let num = diff(|e| link.positive_mean(e).unwrap().mu, eta);
                 assert!((num - m.dmu).abs() < 1e-6 * (1.0 + m.dmu.abs()), "{link:?} at {eta}: {num} vs {}", m.dmu);
+                assert!((m.dln_mu - m.dmu / m.mu).abs() < 1e-14 * m.dln_mu.abs(), "{link:?} at {eta}");
             }
         }
         // outside the parameter space
@@ -160,6 +192,14 @@ mod tests {
         }
         assert!(Link::Log.positive_mean(-3.0).is_some());
         assert!(Link::Logit.positive_mean(0.3).is_none());
+    }
+
+    #[test]
+    fn links_are_known_by_their_r_names() {
+        for link in ALL {
+            assert_eq!(Link::from_name(link.name()), Some(link));
+        }
+        assert_eq!(Link::from_name("loglog"), None);
     }
 
     #[test]

@@ -38,6 +38,7 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
     xmat.extend_from_slice(&x1);
     ModelSpec {
         family: family.into(),
+        link: String::new(),
         trials: if family == "binomial" { vec![1.0; n] } else { vec![] }.into(),
         y: y.into(),
         offset: vec![0.0; n].into(),
@@ -55,6 +56,7 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
         fixef_sd: vec![10.0, 10.0],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 

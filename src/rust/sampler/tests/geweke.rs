@@ -24,6 +24,7 @@ fn model(family: &str, a: [f64; 2]) -> Model {
     design.extend_from_slice(&x);
     Model::new(ModelSpec {
         family: family.into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: if family == "binomial" { vec![4.0; n] } else { vec![] }.into(),
         offset: vec![0.0; n].into(),
@@ -41,6 +42,7 @@ fn model(family: &str, a: [f64; 2]) -> Model {
         fixef_sd: FIXEF_SD.to_vec(),
         sigma_df: SIGMA_DF,
         sigma_scale: SIGMA_SCALE,
+        aux_rate: 1.0,
     })
     .unwrap()
 }
@@ -121,6 +123,7 @@ fn crossed_poisson(seed: u64) {
     let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -134,6 +137,7 @@ fn crossed_poisson(seed: u64) {
         fixef_sd: vec![0.4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     })
     .unwrap();
     let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], extra: 1.0 };
@@ -179,6 +183,7 @@ fn group_level_poisson(seed: u64, crossed: bool) {
     };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -189,6 +194,7 @@ fn group_level_poisson(seed: u64, crossed: bool) {
         fixef_sd: vec![0.4, 0.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     })
     .unwrap();
     let t = model.terms.len() - 1;
@@ -243,6 +249,7 @@ fn nested(seed: u64, hw: bool) {
     };
     let model = Model::new(ModelSpec {
         family: family.into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -256,6 +263,7 @@ fn nested(seed: u64, hw: bool) {
         fixef_sd: vec![0.4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     })
     .unwrap();
     assert_eq!(model.nested.len(), 1, "b:a is found to nest in a");

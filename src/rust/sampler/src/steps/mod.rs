@@ -128,6 +128,7 @@ pub(crate) mod testing {
     pub fn prior_only(family: &str, m: usize, q: usize, cov_prior: CovPrior) -> (Model, Rows) {
         let model = Model::new(ModelSpec {
             family: family.into(),
+            link: String::new(),
             y: vec![1.0].into(),
             trials: vec![].into(),
             offset: vec![0.0].into(),
@@ -138,6 +139,7 @@ pub(crate) mod testing {
             fixef_sd: vec![],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .unwrap();
         let mut rows = Rows { cur: RowState::new(1, true), prop: RowState::new(1, true) };
