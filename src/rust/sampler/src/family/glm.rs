@@ -120,8 +120,7 @@ impl Family for PoissonLink {
         check_counts(y, "poisson")
     }
     fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, _trials: f64, _extra: f64) -> f64 {
-        let mu = self.link.positive_mean(eta).map_or(0.0, |m| m.mu);
-        rand_distr::Poisson::new(mu.max(1e-300)).map_or(0.0, |d| rand_distr::Distribution::sample(&d, rng))
+        crate::dist::poisson(rng, self.link.positive_mean(eta).map_or(0.0, |m| m.mu))
     }
 }
 

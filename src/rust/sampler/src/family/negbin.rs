@@ -87,11 +87,7 @@ impl Family for NegBinomial {
     fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, _trials: f64, phi: f64) -> f64 {
         let mu = self.link.positive_mean(eta).map_or(0.0, |m| m.mu);
         let lambda = rand_distr::Gamma::new(phi, mu / phi).map_or(0.0, |g| g.sample(rng));
-        if lambda > 0.0 {
-            rand_distr::Poisson::new(lambda).map_or(0.0, |d| d.sample(rng))
-        } else {
-            0.0
-        }
+        crate::dist::poisson(rng, lambda)
     }
 }
 
