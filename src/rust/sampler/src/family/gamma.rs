@@ -7,6 +7,7 @@ use super::{ExtraPrior, Family};
 use crate::links::Link;
 use crate::steps::extra::shape::{draw_shape, ln_y};
 use crate::steps::extra::{ExtraData, ExtraState};
+use crate::vmath::{exp_lane, exp_slice};
 use rand::Rng;
 use rand_distr::Distribution;
 
@@ -21,6 +22,13 @@ impl GammaFam {
     pub fn new(link: Link, shape: f64) -> Self {
         GammaFam { link, shape }
     }
+
+    /// A log-link row from e^-eta.
+    #[inline(always)]
+    fn log_row(&self, y: f64, eta: f64, inv_mu: f64) -> (f64, f64) {
+        let r = y * inv_mu;
+        finite_or_invalid((-self.shape * (eta + r), self.shape * (r - 1.0)))
+    }
 }
 
 impl Family for GammaFam {
@@ -33,15 +41,34 @@ impl Family for GammaFam {
     fn score(&self, y: f64, n: f64, eta: f64) -> f64 {
         self.loglik_score(y, n, eta).1
     }
-    /// -a (ln mu + y/mu) and a (y/mu - 1) (ln mu)'.
+    /// -a (ln mu + y/mu) and a (y/mu - 1) (ln mu)'; the log link's 1/mu = e^-eta by vmath's
+    /// exp, as `prepare`'s.
     #[inline]
     fn loglik_score(&self, y: f64, _n: f64, eta: f64) -> (f64, f64) {
+        if self.link == Link::Log {
+            return self.log_row(y, eta, exp_lane(-eta));
+        }
         match self.link.positive_mean(eta) {
             Some(m) => {
                 let r = y / m.mu;
                 finite_or_invalid((-self.shape * (m.ln_mu + r), self.shape * (r - 1.0) * m.dln_mu))
             }
             None => INVALID,
+        }
+    }
+    /// Log link: e^-eta into `t`, several rows at a time (`u` holds -eta).
+    fn prepare(&self, eta: &[f64], t: &mut [f64], u: &mut [f64]) {
+        if self.link == Link::Log {
+            u.iter_mut().zip(eta).for_each(|(v, &e)| *v = -e);
+            exp_slice(u, t);
+        }
+    }
+    #[inline]
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, inv_mu: f64, _u: f64) -> (f64, f64) {
+        if self.link == Link::Log {
+            self.log_row(y, eta, inv_mu)
+        } else {
+            self.loglik_score(y, n, eta)
         }
     }
     /// mu'^2 / Var y = a (ln mu)'^2.
@@ -115,6 +142,20 @@ mod tests {
         }
         // a mean that underflows to 0: impossible, not NaN
         assert_eq!(GammaFam::new(Link::Log, 2.0).loglik_score(1.0, 1.0, -800.0), INVALID);
+    }
+
+    #[test]
+    fn prepared_batches_equal_single_rows() {
+        let eta: Vec<f64> = (0..203).map(|k| -40.0 + 0.4 * k as f64).chain([-800.0, 800.0]).collect();
+        for link in [Link::Log, Link::Inverse] {
+            let f = GammaFam::new(link, 2.7);
+            let (mut t, mut u) = (vec![0.0; eta.len()], vec![0.0; eta.len()]);
+            f.prepare(&eta, &mut t, &mut u);
+            for ((&e, &tk), &uk) in eta.iter().zip(&t).zip(&u) {
+                let (a, b) = (f.loglik_score_prepared(1.5, 1.0, e, tk, uk), f.loglik_score(1.5, 1.0, e));
+                assert!(a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits(), "{link:?} at {e}");
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::links::Link;
 use crate::special::mul_ln;
 use crate::steps::extra::dispersion::{draw_phi, CountTable};
 use crate::steps::extra::{ExtraData, ExtraState};
+use crate::vmath::{exp_lane, exp_slice, ln1p_in_place, ln1p_lane};
 use rand::Rng;
 use rand_distr::Distribution;
 
@@ -23,6 +24,13 @@ pub struct NegBinomial {
 impl NegBinomial {
     pub fn new(link: Link, phi: f64) -> Self {
         NegBinomial { link, phi }
+    }
+
+    /// A log-link row from mu = e^eta and l = ln(1 + mu/phi).
+    #[inline(always)]
+    fn log_row(&self, y: f64, eta: f64, mu: f64, l: f64) -> (f64, f64) {
+        let phi = self.phi;
+        finite_or_invalid((mul_ln(y, eta) - (y + phi) * l, phi * (y - mu) / (mu + phi)))
     }
 }
 
@@ -46,9 +54,14 @@ impl Family for NegBinomial {
         self.loglik_score(y, n, eta).1
     }
     /// y ln mu - (y + phi) ln(1 + mu/phi) (no cancellation as phi grows: it tends to the
-    /// poisson's y ln mu - mu) and phi (y - mu) / (mu + phi) (ln mu)'.
+    /// poisson's y ln mu - mu) and phi (y - mu) / (mu + phi) (ln mu)'. The log link's
+    /// transcendentals are vmath's, as `prepare`'s.
     #[inline]
     fn loglik_score(&self, y: f64, _n: f64, eta: f64) -> (f64, f64) {
+        if self.link == Link::Log {
+            let mu = exp_lane(eta);
+            return self.log_row(y, eta, mu, ln1p_lane(mu / self.phi));
+        }
         match self.link.positive_mean(eta) {
             Some(m) => {
                 let phi = self.phi;
@@ -56,6 +69,23 @@ impl Family for NegBinomial {
                 finite_or_invalid((ll, phi * (y - m.mu) / (m.mu + phi) * m.dln_mu))
             }
             None => INVALID,
+        }
+    }
+    /// Log link: mu = e^eta into `t`, ln(1 + mu/phi) into `u`, several rows at a time (the
+    /// ln(1 + x) was 58% of a sweep's time when taken row by row from libm).
+    fn prepare(&self, eta: &[f64], t: &mut [f64], u: &mut [f64]) {
+        if self.link == Link::Log {
+            exp_slice(eta, t);
+            u.iter_mut().zip(t.iter()).for_each(|(l, &mu)| *l = mu / self.phi);
+            ln1p_in_place(u);
+        }
+    }
+    #[inline]
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, mu: f64, l: f64) -> (f64, f64) {
+        if self.link == Link::Log {
+            self.log_row(y, eta, mu, l)
+        } else {
+            self.loglik_score(y, n, eta)
         }
     }
     /// mu'^2 / Var y = (ln mu)'^2 mu phi / (mu + phi).
@@ -129,6 +159,20 @@ mod tests {
             if link != Link::Log {
                 assert_eq!(NegBinomial::new(link, 2.0).loglik_score(1.0, 1.0, -0.1), INVALID);
                 assert_eq!(NegBinomial::new(link, 2.0).weight(1.0, 0.0), 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn prepared_batches_equal_single_rows() {
+        let eta: Vec<f64> = (0..203).map(|k| -40.0 + 0.4 * k as f64).chain([-800.0, 800.0]).collect();
+        for link in [Link::Log, Link::Sqrt] {
+            let f = NegBinomial::new(link, 2.7);
+            let (mut t, mut u) = (vec![0.0; eta.len()], vec![0.0; eta.len()]);
+            f.prepare(&eta, &mut t, &mut u);
+            for ((&e, &tk), &uk) in eta.iter().zip(&t).zip(&u) {
+                let (a, b) = (f.loglik_score_prepared(3.0, 1.0, e, tk, uk), f.loglik_score(3.0, 1.0, e));
+                assert!(a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits(), "{link:?} at {e}");
             }
         }
     }
