@@ -77,6 +77,14 @@ pub fn ln1p_unit_lane(t: f64) -> f64 {
     let e = if u > std::f64::consts::SQRT_2 { 1.0 } else { 0.0 };
     let m = if u > std::f64::consts::SQRT_2 { u * 0.5 } else { u };
     let f = m - 1.0;
+    let (hfsq, sr) = ln_series(f);
+    e * LN2_HI + (f - (hfsq - (sr + e * LN2_LO)))
+}
+
+/// The series of ln(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)] (see `L`): f^2/2 and s (f^2/2
+/// + R), so that ln(1 + f) = f - (f^2/2 - s (f^2/2 + R)).
+#[inline(always)]
+fn ln_series(f: f64) -> (f64, f64) {
     let s = f / (2.0 + f);
     let z = s * s;
     let (z2, q) = (z * z, |a: usize| L[a] + L[a + 1] * (s * s));
@@ -84,7 +92,7 @@ pub fn ln1p_unit_lane(t: f64) -> f64 {
     let z4 = z2 * z2;
     let big_r = z * ((r(0) + r(4) * z4) + q(8) * (z4 * z4));
     let hfsq = 0.5 * f * f;
-    e * LN2_HI + (f - (hfsq - (s * (hfsq + big_r) + e * LN2_LO)))
+    (hfsq, s * (hfsq + big_r))
 }
 
 /// 2^52 as a double, and its bits: OR-ing an integer below 2^52 into them and subtracting
@@ -110,15 +118,9 @@ pub fn ln1p_lane(t: f64) -> f64 {
     let m = if big { mb * 0.5 } else { mb };
     let k = (e - 1023.0) + if big { 1.0 } else { 0.0 };
     let f = m - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let (z2, q) = (z * z, |a: usize| L[a] + L[a + 1] * (s * s));
-    let r = |a: usize| q(a) + q(a + 2) * (z * z);
-    let z4 = z2 * z2;
-    let big_r = z * ((r(0) + r(4) * z4) + q(8) * (z4 * z4));
-    let hfsq = 0.5 * f * f;
+    let (hfsq, sr) = ln_series(f);
     let c = (t - (u - 1.0)) / u;
-    let y = k * LN2_HI + (f - (hfsq - (s * (hfsq + big_r) + (k * LN2_LO + c))));
+    let y = k * LN2_HI + (f - (hfsq - (sr + (k * LN2_LO + c))));
     if u == f64::INFINITY {
         u
     } else {
@@ -156,16 +158,9 @@ unsafe fn ln1p4(t: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
     let m = _mm256_blendv_pd(mb, _mm256_mul_pd(mb, set(0.5)), big);
     let k = _mm256_add_pd(_mm256_sub_pd(e, set(1023.0)), _mm256_and_pd(big, set(1.0)));
     let f = _mm256_sub_pd(m, set(1.0));
-    let s = _mm256_div_pd(f, _mm256_add_pd(set(2.0), f));
-    let z = _mm256_mul_pd(s, s);
-    let q = |a: usize| _mm256_add_pd(set(L[a]), _mm256_mul_pd(set(L[a + 1]), _mm256_mul_pd(s, s)));
-    let r = |a: usize| _mm256_add_pd(q(a), _mm256_mul_pd(q(a + 2), _mm256_mul_pd(z, z)));
-    let z2 = _mm256_mul_pd(z, z);
-    let z4 = _mm256_mul_pd(z2, z2);
-    let big_r = _mm256_mul_pd(z, _mm256_add_pd(_mm256_add_pd(r(0), _mm256_mul_pd(r(4), z4)), _mm256_mul_pd(q(8), _mm256_mul_pd(z4, z4))));
-    let hfsq = _mm256_mul_pd(_mm256_mul_pd(set(0.5), f), f);
+    let (hfsq, sr) = ln_series4(f);
     let c = _mm256_div_pd(_mm256_sub_pd(t, _mm256_sub_pd(u, set(1.0))), u);
-    let inner = _mm256_add_pd(_mm256_mul_pd(s, _mm256_add_pd(hfsq, big_r)), _mm256_add_pd(_mm256_mul_pd(k, set(LN2_LO)), c));
+    let inner = _mm256_add_pd(sr, _mm256_add_pd(_mm256_mul_pd(k, set(LN2_LO)), c));
     let y = _mm256_add_pd(_mm256_mul_pd(k, set(LN2_HI)), _mm256_sub_pd(f, _mm256_sub_pd(hfsq, inner)));
     _mm256_blendv_pd(y, u, _mm256_cmp_pd::<_CMP_EQ_OQ>(u, set(f64::INFINITY)))
 }
@@ -202,16 +197,9 @@ unsafe fn ln1p8(t: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
     let m = _mm512_mask_blend_pd(big, mb, _mm512_mul_pd(mb, set(0.5)));
     let k = _mm512_add_pd(_mm512_sub_pd(e, set(1023.0)), _mm512_maskz_mov_pd(big, set(1.0)));
     let f = _mm512_sub_pd(m, set(1.0));
-    let s = _mm512_div_pd(f, _mm512_add_pd(set(2.0), f));
-    let z = _mm512_mul_pd(s, s);
-    let q = |a: usize| _mm512_add_pd(set(L[a]), _mm512_mul_pd(set(L[a + 1]), _mm512_mul_pd(s, s)));
-    let r = |a: usize| _mm512_add_pd(q(a), _mm512_mul_pd(q(a + 2), _mm512_mul_pd(z, z)));
-    let z2 = _mm512_mul_pd(z, z);
-    let z4 = _mm512_mul_pd(z2, z2);
-    let big_r = _mm512_mul_pd(z, _mm512_add_pd(_mm512_add_pd(r(0), _mm512_mul_pd(r(4), z4)), _mm512_mul_pd(q(8), _mm512_mul_pd(z4, z4))));
-    let hfsq = _mm512_mul_pd(_mm512_mul_pd(set(0.5), f), f);
+    let (hfsq, sr) = ln_series8(f);
     let c = _mm512_div_pd(_mm512_sub_pd(t, _mm512_sub_pd(u, set(1.0))), u);
-    let inner = _mm512_add_pd(_mm512_mul_pd(s, _mm512_add_pd(hfsq, big_r)), _mm512_add_pd(_mm512_mul_pd(k, set(LN2_LO)), c));
+    let inner = _mm512_add_pd(sr, _mm512_add_pd(_mm512_mul_pd(k, set(LN2_LO)), c));
     let y = _mm512_add_pd(_mm512_mul_pd(k, set(LN2_HI)), _mm512_sub_pd(f, _mm512_sub_pd(hfsq, inner)));
     _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(u, set(f64::INFINITY)), y, u)
 }
@@ -352,6 +340,42 @@ fn lanes8(k: usize, n: usize) -> u8 {
     }
 }
 
+/// `ln_series` on 4 lanes, the same operations in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn ln_series4(f: std::arch::x86_64::__m256d) -> (std::arch::x86_64::__m256d, std::arch::x86_64::__m256d) {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm256_set1_pd(v);
+    let s = _mm256_div_pd(f, _mm256_add_pd(set(2.0), f));
+    let z = _mm256_mul_pd(s, s);
+    let q = |a: usize| _mm256_add_pd(set(L[a]), _mm256_mul_pd(set(L[a + 1]), _mm256_mul_pd(s, s)));
+    let r = |a: usize| _mm256_add_pd(q(a), _mm256_mul_pd(q(a + 2), _mm256_mul_pd(z, z)));
+    let z2 = _mm256_mul_pd(z, z);
+    let z4 = _mm256_mul_pd(z2, z2);
+    let big_r = _mm256_mul_pd(z, _mm256_add_pd(_mm256_add_pd(r(0), _mm256_mul_pd(r(4), z4)), _mm256_mul_pd(q(8), _mm256_mul_pd(z4, z4))));
+    let hfsq = _mm256_mul_pd(_mm256_mul_pd(set(0.5), f), f);
+    (hfsq, _mm256_mul_pd(s, _mm256_add_pd(hfsq, big_r)))
+}
+
+/// `ln_series` on 8 lanes with AVX-512, as `ln_series4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn ln_series8(f: std::arch::x86_64::__m512d) -> (std::arch::x86_64::__m512d, std::arch::x86_64::__m512d) {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm512_set1_pd(v);
+    let s = _mm512_div_pd(f, _mm512_add_pd(set(2.0), f));
+    let z = _mm512_mul_pd(s, s);
+    let q = |a: usize| _mm512_add_pd(set(L[a]), _mm512_mul_pd(set(L[a + 1]), _mm512_mul_pd(s, s)));
+    let r = |a: usize| _mm512_add_pd(q(a), _mm512_mul_pd(q(a + 2), _mm512_mul_pd(z, z)));
+    let z2 = _mm512_mul_pd(z, z);
+    let z4 = _mm512_mul_pd(z2, z2);
+    let big_r = _mm512_mul_pd(z, _mm512_add_pd(_mm512_add_pd(r(0), _mm512_mul_pd(r(4), z4)), _mm512_mul_pd(q(8), _mm512_mul_pd(z4, z4))));
+    let hfsq = _mm512_mul_pd(_mm512_mul_pd(set(0.5), f), f);
+    (hfsq, _mm512_mul_pd(s, _mm512_add_pd(hfsq, big_r)))
+}
+
 /// ln1p_unit_lane on 4 lanes, the same operations in the same order.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
@@ -363,15 +387,8 @@ unsafe fn ln1p_unit4(t: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256
     let e = _mm256_and_pd(big, set(1.0));
     let m = _mm256_blendv_pd(u, _mm256_mul_pd(u, set(0.5)), big);
     let f = _mm256_sub_pd(m, set(1.0));
-    let s = _mm256_div_pd(f, _mm256_add_pd(set(2.0), f));
-    let z = _mm256_mul_pd(s, s);
-    let q = |a: usize| _mm256_add_pd(set(L[a]), _mm256_mul_pd(set(L[a + 1]), _mm256_mul_pd(s, s)));
-    let r = |a: usize| _mm256_add_pd(q(a), _mm256_mul_pd(q(a + 2), _mm256_mul_pd(z, z)));
-    let z2 = _mm256_mul_pd(z, z);
-    let z4 = _mm256_mul_pd(z2, z2);
-    let big_r = _mm256_mul_pd(z, _mm256_add_pd(_mm256_add_pd(r(0), _mm256_mul_pd(r(4), z4)), _mm256_mul_pd(q(8), _mm256_mul_pd(z4, z4))));
-    let hfsq = _mm256_mul_pd(_mm256_mul_pd(set(0.5), f), f);
-    let inner = _mm256_add_pd(_mm256_mul_pd(s, _mm256_add_pd(hfsq, big_r)), _mm256_mul_pd(e, set(LN2_LO)));
+    let (hfsq, sr) = ln_series4(f);
+    let inner = _mm256_add_pd(sr, _mm256_mul_pd(e, set(LN2_LO)));
     _mm256_add_pd(_mm256_mul_pd(e, set(LN2_HI)), _mm256_sub_pd(f, _mm256_sub_pd(hfsq, inner)))
 }
 
@@ -406,15 +423,8 @@ unsafe fn ln1p_unit8(t: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512
     let e = _mm512_maskz_mov_pd(big, set(1.0));
     let m = _mm512_mask_blend_pd(big, u, _mm512_mul_pd(u, set(0.5)));
     let f = _mm512_sub_pd(m, set(1.0));
-    let s = _mm512_div_pd(f, _mm512_add_pd(set(2.0), f));
-    let z = _mm512_mul_pd(s, s);
-    let q = |a: usize| _mm512_add_pd(set(L[a]), _mm512_mul_pd(set(L[a + 1]), _mm512_mul_pd(s, s)));
-    let r = |a: usize| _mm512_add_pd(q(a), _mm512_mul_pd(q(a + 2), _mm512_mul_pd(z, z)));
-    let z2 = _mm512_mul_pd(z, z);
-    let z4 = _mm512_mul_pd(z2, z2);
-    let big_r = _mm512_mul_pd(z, _mm512_add_pd(_mm512_add_pd(r(0), _mm512_mul_pd(r(4), z4)), _mm512_mul_pd(q(8), _mm512_mul_pd(z4, z4))));
-    let hfsq = _mm512_mul_pd(_mm512_mul_pd(set(0.5), f), f);
-    let inner = _mm512_add_pd(_mm512_mul_pd(s, _mm512_add_pd(hfsq, big_r)), _mm512_mul_pd(e, set(LN2_LO)));
+    let (hfsq, sr) = ln_series8(f);
+    let inner = _mm512_add_pd(sr, _mm512_mul_pd(e, set(LN2_LO)));
     _mm512_add_pd(_mm512_mul_pd(e, set(LN2_HI)), _mm512_sub_pd(f, _mm512_sub_pd(hfsq, inner)))
 }
 

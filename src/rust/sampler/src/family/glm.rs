@@ -45,12 +45,6 @@ impl Family for GaussianLink {
     fn name(&self) -> &'static str {
         "gaussian"
     }
-    fn loglik(&self, y: f64, n: f64, eta: f64) -> f64 {
-        self.loglik_score(y, n, eta).0
-    }
-    fn score(&self, y: f64, n: f64, eta: f64) -> f64 {
-        self.loglik_score(y, n, eta).1
-    }
     /// -(y - mu)^2 / (2 sigma^2) and (y - mu) mu' / sigma^2.
     #[inline]
     fn loglik_score(&self, y: f64, _n: f64, eta: f64) -> (f64, f64) {
@@ -98,12 +92,6 @@ impl Family for PoissonLink {
     fn name(&self) -> &'static str {
         "poisson"
     }
-    fn loglik(&self, y: f64, n: f64, eta: f64) -> f64 {
-        self.loglik_score(y, n, eta).0
-    }
-    fn score(&self, y: f64, n: f64, eta: f64) -> f64 {
-        self.loglik_score(y, n, eta).1
-    }
     /// y ln mu - mu and (y - mu) (ln mu)'.
     #[inline]
     fn loglik_score(&self, y: f64, _n: f64, eta: f64) -> (f64, f64) {
@@ -134,12 +122,6 @@ pub struct BinomialLink {
 impl Family for BinomialLink {
     fn name(&self) -> &'static str {
         "binomial"
-    }
-    fn loglik(&self, y: f64, n: f64, eta: f64) -> f64 {
-        self.loglik_score(y, n, eta).0
-    }
-    fn score(&self, y: f64, n: f64, eta: f64) -> f64 {
-        self.loglik_score(y, n, eta).1
     }
     /// y ln p + (n - y) ln q (an impossible outcome that did not occur costs nothing) and
     /// y (ln p)' + (n - y) (ln q)'.
@@ -192,6 +174,18 @@ pub(super) mod tests {
             }
             let w = f.weight(n, eta);
             assert!((w - expected_curv).abs() < 2e-4 * (1.0 + w), "{} at eta {eta}: weight {w} vs {expected_curv}", f.name());
+        }
+    }
+
+    /// `prepare` and `loglik_score_prepared` give `loglik_score`'s bits at every eta of a
+    /// grid from -40 to 41 and far beyond, for the response y (and 7 trials).
+    pub fn check_prepared(f: &dyn Family, y: f64) {
+        let eta: Vec<f64> = (0..203).map(|k| -40.0 + 0.4 * k as f64).chain([-800.0, 800.0]).collect();
+        let (mut t, mut u) = (vec![0.0; eta.len()], vec![0.0; eta.len()]);
+        f.prepare(&eta, &mut t, &mut u);
+        for ((&e, &tk), &uk) in eta.iter().zip(&t).zip(&u) {
+            let (a, b) = (f.loglik_score_prepared(y, 7.0, e, tk, uk), f.loglik_score(y, 7.0, e));
+            assert!(a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits(), "{} at {e}", f.name());
         }
     }
 

@@ -50,15 +50,19 @@ pub struct ExtraPrior {
 pub trait Family: Send + Sync {
     /// Name as R's `family()$family`.
     fn name(&self) -> &'static str;
-    /// log f(y | eta) up to terms that do not depend on eta. `n` is the number of binomial
-    /// trials (ignored elsewhere). -inf where eta gives no valid mean (a link that can
-    /// leave the parameter space), never NaN.
-    fn loglik(&self, y: f64, n: f64, eta: f64) -> f64;
-    /// d loglik / d eta (the score), for Langevin proposals; 0 where eta is not valid.
-    fn score(&self, y: f64, n: f64, eta: f64) -> f64;
-    /// (loglik, score) together: one transcendental evaluation where the family allows.
-    fn loglik_score(&self, y: f64, n: f64, eta: f64) -> (f64, f64) {
-        (self.loglik(y, n, eta), self.score(y, n, eta))
+    /// (loglik, score) of a row, one transcendental evaluation where the family allows:
+    /// log f(y | eta) up to terms that do not depend on eta, and its derivative in eta (for
+    /// Langevin proposals). `n` is the number of binomial trials (ignored elsewhere). Where
+    /// eta gives no valid mean (a link that can leave the parameter space): (-inf, 0),
+    /// never NaN.
+    fn loglik_score(&self, y: f64, n: f64, eta: f64) -> (f64, f64);
+    /// log f(y | eta) up to terms that do not depend on eta.
+    fn loglik(&self, y: f64, n: f64, eta: f64) -> f64 {
+        self.loglik_score(y, n, eta).0
+    }
+    /// d loglik / d eta (the score).
+    fn score(&self, y: f64, n: f64, eta: f64) -> f64 {
+        self.loglik_score(y, n, eta).1
     }
     /// The transcendental parts of `loglik_score` for a batch of linear predictors, into `t`
     /// and `u` (Poisson: exp(eta); binomial: exp(-|eta|) and its ln(1 + .)), 4 or 8 rows at

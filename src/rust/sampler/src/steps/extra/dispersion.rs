@@ -112,11 +112,10 @@ pub fn draw_phi<R: Rng + ?Sized, F: Family + Copy>(rng: &mut R, fam: F, d: Extra
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::quadrature;
+    use super::super::testing::{quadrature, rows_at};
     use super::*;
     use crate::family::NegBinomial;
     use crate::links::Link;
-    use crate::rows::Rows;
     use crate::special::ln_gamma;
     use crate::steps::testing::mean_sd;
     use rand::SeedableRng;
@@ -165,12 +164,8 @@ mod tests {
         };
         let (mean, sd) = quadrature(-6.0, 7.0, |p| ll(p) - rate * p);
         let fam = |p| NegBinomial::new(Link::Log, p);
-        let mut rows = Rows::new(y.len(), true);
-        rows.cur.eta.copy_from_slice(&eta);
         let mut phi = 1.0;
-        rows.cur.refresh(&fam(phi), &y, &y);
-        let mut st = ExtraState::new(0.0);
-        fam(phi).observe_response(&y, &mut st);
+        let (mut rows, mut st) = rows_at(&fam(phi), &y, &eta, 0.0);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let mut draws = Vec::new();
         for it in 0..300_000 {

@@ -108,6 +108,21 @@ pub fn draw_sigma2_link<R: Rng + ?Sized>(rng: &mut R, link: Link, d: ExtraData, 
 
 #[cfg(test)]
 pub(crate) mod testing {
+    use super::ExtraState;
+    use crate::family::Family;
+    use crate::rows::Rows;
+
+    /// Rows at `eta` with the cache of `fam` for the response y, and a step's state with
+    /// log step size `log_step` that has observed y.
+    pub fn rows_at<F: Family>(fam: &F, y: &[f64], eta: &[f64], log_step: f64) -> (Rows, ExtraState) {
+        let mut rows = Rows::new(y.len(), true);
+        rows.cur.eta.copy_from_slice(eta);
+        rows.cur.refresh(fam, y, y);
+        let mut st = ExtraState::new(log_step);
+        fam.observe_response(y, &mut st);
+        (rows, st)
+    }
+
     /// Mean and sd of a density on a grid of ln x from its log density `lp(x)` (plus the
     /// Jacobian ln x): exact moments of x to compare a step's draws with.
     pub fn quadrature(lo: f64, hi: f64, lp: impl Fn(f64) -> f64) -> (f64, f64) {
@@ -147,11 +162,9 @@ mod tests {
     fn sigma2_step_with_a_link_uses_the_means_and_rescales_the_rows() {
         // log link: mu = e^eta; SSR = (1 - e^0)^2 + (3 - e^1)^2 + (0.5 - e^-1)^2
         let y = [1.0, 3.0, 0.5];
-        let mut rows = Rows::new(3, true);
-        rows.cur.eta.copy_from_slice(&[0.0, 1.0, -1.0]);
-        let ssr: f64 = y.iter().zip(&rows.cur.eta).map(|(a, e): (&f64, &f64)| (a - e.exp()).powi(2)).sum();
         let fam = |s2: f64| crate::family::GaussianLink::new(Link::Log, s2);
-        rows.cur.refresh(&fam(2.0), &y, &y);
+        let (mut rows, _) = super::testing::rows_at(&fam(2.0), &y, &[0.0, 1.0, -1.0], 0.0);
+        let ssr: f64 = y.iter().zip(&rows.cur.eta).map(|(a, e): (&f64, &f64)| (a - e.exp()).powi(2)).sum();
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let (mut sum, n) = (0.0, 50_000);
         let mut s2 = 2.0;

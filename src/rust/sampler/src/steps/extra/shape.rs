@@ -63,10 +63,9 @@ pub fn draw_shape<R: Rng + ?Sized>(rng: &mut R, link: Link, d: ExtraData, rate: 
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::quadrature;
+    use super::super::testing::{quadrature, rows_at};
     use super::*;
-    use crate::family::{Family, GammaFam};
-    use crate::rows::Rows;
+    use crate::family::GammaFam;
     use crate::special::ln_gamma;
     use crate::steps::testing::mean_sd;
     use rand::SeedableRng;
@@ -117,12 +116,8 @@ mod tests {
         let ll = |a: f64| y.iter().zip(&eta).map(|(&v, &e)| ln_dgamma(v, e.exp(), a)).sum::<f64>();
         let (mean, sd) = quadrature(-6.0, 6.0, |a| ll(a) - rate * a);
         let fam = |a| GammaFam::new(Link::Log, a);
-        let mut rows = Rows::new(y.len(), true);
-        rows.cur.eta.copy_from_slice(&eta);
         let mut a = 1.0;
-        rows.cur.refresh(&fam(a), &y, &y);
-        let mut st = ExtraState::new(0.0);
-        fam(a).observe_response(&y, &mut st);
+        let (mut rows, mut st) = rows_at(&fam(a), &y, &eta, 0.0);
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         let mut draws = Vec::new();
         for _ in 0..200_000 {
@@ -150,12 +145,8 @@ mod tests {
         let eta = [0.3, 1.7, -0.4, 0.9];
         let y: Vec<f64> = eta.iter().enumerate().map(|(i, e): (usize, &f64)| e.exp() * (1.0 + if i % 2 == 0 { 1e-6 } else { -1e-6 })).collect();
         let fam = |a| GammaFam::new(Link::Log, a);
-        let mut rows = Rows::new(4, true);
-        rows.cur.eta.copy_from_slice(&eta);
         let mut a = 1.0;
-        rows.cur.refresh(&fam(a), &y, &y);
-        let mut st = ExtraState::new(1.0);
-        fam(a).observe_response(&y, &mut st);
+        let (mut rows, mut st) = rows_at(&fam(a), &y, &eta, 1.0);
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         for _ in 0..20_000 {
             st.begin_sweep();
