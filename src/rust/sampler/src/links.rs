@@ -3,7 +3,7 @@
 //! can leave the family's parameter space (identity or sqrt for counts, inverse for Gamma,
 //! log for binomial) gives `None` there, and the family makes that eta impossible.
 
-use crate::special::{ln_cdf_normal, mills_ratio};
+use crate::special::{ln_cdf_normal, mills_ratio_given};
 use std::f64::consts::PI;
 
 /// A link function g, eta = g(mu).
@@ -129,7 +129,8 @@ impl Link {
                 })
             }
             Link::Probit => {
-                Some(Prob { ln_p: ln_cdf_normal(eta), ln_q: ln_cdf_normal(-eta), dln_p: mills_ratio(eta), dln_q: -mills_ratio(-eta) })
+                let (ln_p, ln_q) = (ln_cdf_normal(eta), ln_cdf_normal(-eta));
+                Some(Prob { ln_p, ln_q, dln_p: mills_ratio_given(eta, ln_p), dln_q: -mills_ratio_given(-eta, ln_q) })
             }
             Link::Cloglog => {
                 // p = 1 - exp(-e), e = exp(eta): ln q = -e, d ln p = e / (exp(e) - 1)

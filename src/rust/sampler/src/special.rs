@@ -29,12 +29,18 @@ pub fn ln_cdf_normal(x: f64) -> f64 {
 
 /// phi(x) / Phi(x) (the inverse Mills ratio), without overflow or 0/0 in the lower tail.
 pub fn mills_ratio(x: f64) -> f64 {
+    mills_ratio_given(x, ln_cdf_normal(x))
+}
+
+/// `mills_ratio(x)` given `ln_cdf` = ln_cdf_normal(x) (the probit link has it already).
+#[inline]
+pub fn mills_ratio_given(x: f64, ln_cdf: f64) -> f64 {
     if x < -37.0 {
         // phi/Phi ~ -x / (1 - 1/x^2 + 3/x^4 - ...)
         let r = 1.0 / (x * x);
         return -x / (1.0 - r * (1.0 - r * (3.0 - r * (15.0 - 105.0 * r))));
     }
-    (ln_phi(x) - ln_cdf_normal(x)).exp()
+    (ln_phi(x) - ln_cdf).exp()
 }
 
 /// ln Gamma(x) for x > 0.
