@@ -42,7 +42,7 @@ pub struct Layout<'a> {
 impl Model {
     /// The layout of a kept draw, with the group effects if `ranef`.
     pub fn layout(&self, ranef: bool) -> Layout<'_> {
-        Layout { model: self, ranef, extra: self.family.family().extra_name() }
+        Layout { model: self, ranef, extra: self.family.extra_name() }
     }
 
     /// Number of values in one kept draw with the group effects.

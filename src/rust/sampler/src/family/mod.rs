@@ -205,6 +205,19 @@ impl FamilyKind {
         }
     }
 
+    /// The name of the family's extra parameter in the draws, if any (without the
+    /// allocation of `family()`: the layout of every kept draw asks).
+    pub fn extra_name(self) -> Option<&'static str> {
+        struct ExtraName;
+        impl FamilyVisitor for ExtraName {
+            type Output = Option<&'static str>;
+            fn visit<F: Family + Copy>(self, fam: F) -> Self::Output {
+                fam.extra_name()
+            }
+        }
+        self.visit(ExtraName)
+    }
+
     /// The family as a trait object, for what runs outside the sweeps (its extra
     /// parameter, if any, at 1).
     pub fn family(self) -> Box<dyn Family> {
@@ -280,7 +293,7 @@ mod tests {
             assert_eq!(k, kind, "{name} {link}");
             assert_eq!(k.visit(Name), (name, extra));
             let f = k.family();
-            assert_eq!((f.name(), f.extra_name()), (name, extra));
+            assert_eq!((f.name(), f.extra_name(), k.extra_name()), (name, extra, extra));
             if !link.is_empty() {
                 assert_eq!(k.link().name(), link);
             }
