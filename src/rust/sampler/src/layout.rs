@@ -11,7 +11,8 @@ pub enum Param {
     Fixef(usize),
     /// Deviation beta_jk - theta_k of group j's coefficient k in term `term`.
     Ranef { term: usize, group: usize, k: usize },
-    /// The family's extra parameter (gaussian: sigma).
+    /// The family's extra parameter (gaussian: sigma; neg_binomial_2: reciprocal_dispersion;
+    /// Gamma: shape).
     Extra,
     /// Entry (row, col), row >= col, of term `term`'s covariance Sigma.
     Cov { term: usize, row: usize, col: usize },

@@ -5,7 +5,8 @@
 //! - [`gibbs`]: the Gibbs step of one group's coefficients (gaussian);
 //! - [`block`]: the fixed effects as one block, Gibbs or Langevin;
 //! - [`hyper`]: the group means theta, the covariances Sigma and the Huang-Wand variances;
-//! - [`extra`]: the families' extra parameters (gaussian: sigma^2);
+//! - [`extra`]: the families' extra parameters (gaussian sigma^2 by Gibbs; the negative
+//!   binomial's phi and the Gamma shape by log-scale Metropolis);
 //! - [`expansion`]: the scaling and shear moves of (b, Sigma), along the directions of
 //!   [`direction`];
 //! - [`translate`]: exact draws along directions that leave eta unchanged.
