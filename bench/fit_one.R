@@ -29,6 +29,7 @@ load_model <- function(model) {
   if (!inherits(m$formula, "formula") || is.null(m$data) || is.null(m$family)) {
     stop("model ", model, " must return list(formula, family, data)")
   }
+  if (identical(m$family, "neg_binomial_2")) m$family <- neg_binomial_2_family()
   if (is.character(m$family)) m$family <- get(m$family, mode = "function")
   if (is.function(m$family)) m$family <- m$family()
   if (!inherits(m$family, "family")) stop("model ", model, ": family is not a family")
@@ -36,6 +37,18 @@ load_model <- function(model) {
   vars <- intersect(all.vars(m$formula), names(m$data))
   m$data <- m$data[stats::complete.cases(m$data[vars]), , drop = FALSE]
   m
+}
+
+# rstanarm's neg_binomial_2() family object without loading rstanarm (whose memory would
+# count in every sampler's baseline); stan_glmer is given rstanarm's own.
+neg_binomial_2_family <- function(link = "log") {
+  structure(list(family = "neg_binomial_2", link = link), class = "family")
+}
+
+# The family's extra parameter in rstanarm's names, whose ESS counts with the others.
+aux_name <- function(fam) {
+  switch(fam$family, gaussian = "sigma", neg_binomial_2 = "reciprocal_dispersion", Gamma = "shape",
+         NULL)
 }
 
 # Fixed-effect names as the samplers report them (after renaming, for MCMCpack).
@@ -54,7 +67,7 @@ ess_names <- function(m) {
     idx <- which(lower.tri(diag(length(cn)), diag = TRUE), arr.ind = TRUE)
     paste0("Sigma[", names(cnms)[i], ":", cn[idx[, 1]], ",", cn[idx[, 2]], "]")
   }))
-  c(fixed_names(m), sig, if (m$family$family == "gaussian") "sigma")
+  c(fixed_names(m), sig, aux_name(m$family))
 }
 
 # Why MCMCpack cannot fit the model (a "n/a: ..." note), or NULL if it can.
@@ -138,7 +151,9 @@ samplers <- list(
   stan_glmer = list(
     pkg = "rstanarm",
     fit = function(m, s) {
-      rstanarm::stan_glmer(m$formula, data = m$data, family = m$family, chains = s$chains,
+      fam <- m$family
+      if (fam$family == "neg_binomial_2") fam <- rstanarm::neg_binomial_2(link = fam$link)
+      rstanarm::stan_glmer(m$formula, data = m$data, family = fam, chains = s$chains,
                            iter = s$iter, warmup = s$warmup, cores = 1, refresh = 0, seed = 1)
     },
     draws = function(fit, m) as.array(fit)
@@ -173,6 +188,8 @@ samplers <- list(
     fit = function(m, s) {
       if (m$family$family == "gaussian" && m$family$link == "identity") {
         lme4::lmer(m$formula, data = m$data)
+      } else if (m$family$family == "neg_binomial_2") {
+        lme4::glmer.nb(m$formula, data = m$data)
       } else {
         lme4::glmer(m$formula, data = m$data, family = m$family)
       }

@@ -23,6 +23,27 @@ bench_models <- list(
     list(formula = y ~ x + (1 + x | g), family = poisson(),
          data = data.frame(y = stats::rpois(n, exp(eta)), x = x, g = factor(g)))
   },
+  nb_counts = function() {
+    # overdispersed counts: 100 groups of 20, reciprocal dispersion 3
+    set.seed(20261206)
+    m <- 100; k <- 20; g <- rep(seq_len(m), each = k)
+    x <- stats::rnorm(m * k); trt <- rep(rbinom(m, 1, 0.5), each = k)
+    mu <- exp(1 + 0.4 * x - 0.5 * trt + stats::rnorm(m, 0, 0.6)[g])
+    list(formula = y ~ x + trt + (1 | g), family = "neg_binomial_2",
+         data = data.frame(y = stats::rnbinom(m * k, size = 3, mu = mu), x = x, trt = trt,
+                           g = factor(g)))
+  },
+  gamma_times = function() {
+    # positive continuous outcomes (log link): 100 groups of 20, shape 4
+    set.seed(20261207)
+    m <- 100; k <- 20; g <- rep(seq_len(m), each = k)
+    x <- stats::rnorm(m * k)
+    b <- cbind(stats::rnorm(m, 0, 0.4), stats::rnorm(m, 0, 0.2))
+    mu <- exp(2 + b[g, 1] + (0.3 + b[g, 2]) * x)
+    list(formula = y ~ x + (1 + x | g), family = Gamma(link = "log"),
+         data = data.frame(y = stats::rgamma(m * k, shape = 4, rate = 4 / mu), x = x,
+                           g = factor(g)))
+  },
   bernoulli_50k_crossed = function() {
     set.seed(20261125)
     n <- 50000; m1 <- 500; m2 <- 100

@@ -19,51 +19,85 @@
 
 sbc_families <- c("gaussian", "poisson", "binomial", "bernoulli")
 sbc_structures <- c("intercept", "slope", "crossed", "grouplevel", "nested")
+# Families with an extra parameter and non-canonical links (binomial with trials), and three
+# correlated random coefficients: run in these combinations only.
+sbc_more_families <- c("neg_binomial_2", "Gamma", "probit", "cloglog")
+sbc_more_structures <- "slope3"
+sbc_more <- list(c("neg_binomial_2", "intercept"), c("neg_binomial_2", "slope"),
+                 c("Gamma", "intercept"), c("Gamma", "slope"), c("probit", "intercept"),
+                 c("probit", "crossed"), c("cloglog", "intercept"), c("poisson", "slope3"))
 
 # The configuration of one family x structure: design sizes, formula, prior.
 # grouplevel: x is constant within the groups (a group-level predictor); nested: (1 | a/b),
-# 3 levels of b in each of 4 levels of a.
+# 3 levels of b in each of 4 levels of a; slope3: (1 + x + x2 | g).
 # Covariance priors: the default Huang-Wand prior for the intercept, intercept-and-slope
 # and group-level structures; a plain inverse-Wishart (cov_df, cov_scale) for the crossed
 # and nested structures, so that both covariance priors are calibrated.
 sbc_config <- function(family, structure) {
-  family <- match.arg(family, sbc_families)
-  structure <- match.arg(structure, sbc_structures)
-  lhs <- if (family == "binomial") "cbind(y, trials - y)" else "y"
+  family <- match.arg(family, c(sbc_families, sbc_more_families))
+  structure <- match.arg(structure, c(sbc_structures, sbc_more_structures))
+  lhs <- if (sbc_has_trials(family)) "cbind(y, trials - y)" else "y"
   rhs <- switch(structure,
     intercept = "x + (1 | g)",
     slope = "x + (1 + x | g)",
     crossed = "x + (1 | g1) + (1 | g2)",
     grouplevel = "x + (1 | g)",
-    nested = "x + (1 | a/b)"
+    nested = "x + (1 | a/b)",
+    slope3 = "x + x2 + (1 + x + x2 | g)"
   )
   # Half-t(2) standard deviations (the package default sd_df = 2, uniform correlations) have
   # such a heavy tail that under the log link of the poisson family about 1 prior draw in
-  # 30 gives counts of 1e6 to 1e28, on which short chains do not mix; the poisson family
-  # uses half-t(4) standard deviations instead.
+  # 30 gives counts of 1e6 to 1e28, on which short chains do not mix; the log-link count
+  # families use half-t(4) standard deviations instead.
+  log_counts <- family %in% c("poisson", "neg_binomial_2")
   prior_args <- list(fixef_location = 0, fixef_scale = 0.75,
                      intercept_location = 0, intercept_scale = 1,
-                     sd_df = if (family == "poisson") 4 else 2, sd_scale = 0.5,
+                     sd_df = if (log_counts) 4 else 2, sd_scale = 0.5,
                      sigma_df = 4, sigma_scale = 1, autoscale = FALSE)
   if (structure %in% c("crossed", "nested")) prior_args <- c(prior_args, list(cov_df = 4, cov_scale = 0.5))
+  # the extra parameter: exponential(0.5), mean 2 (neg_binomial_2's reciprocal dispersion,
+  # Gamma's shape)
+  if (family %in% c("neg_binomial_2", "Gamma")) prior_args$aux_rate <- 0.5
   list(
     name = paste(family, structure, sep = "/"),
     family = family, structure = structure,
     formula = stats::as.formula(paste(lhs, "~", rhs)),
     prior = do.call(bglmm::bglmm_prior, prior_args),
     # intercept and grouplevel: 12 groups x 6 rows; slope: 15 x 8; crossed: 10 x 8 levels,
-    # each cell once; nested: 4 levels of a x 3 of b x 4 rows
-    n_groups = switch(structure, intercept = , grouplevel = 12L, slope = 15L, crossed = c(10L, 8L), nested = c(4L, 3L)),
-    n_per = switch(structure, intercept = , grouplevel = 6L, slope = 8L, crossed = 1L, nested = 4L),
+    # each cell once; nested: 4 levels of a x 3 of b x 4 rows; slope3: 20 x 8
+    n_groups = switch(structure, intercept = , grouplevel = 12L, slope = 15L, crossed = c(10L, 8L),
+                      nested = c(4L, 3L), slope3 = 20L),
+    n_per = switch(structure, intercept = , grouplevel = 6L, slope = , slope3 = 8L, crossed = 1L, nested = 4L),
     # a distinct stream of seeds per configuration
-    seed = 1000L * match(family, sbc_families) + 100L * match(structure, sbc_structures)
+    seed = 1000L * match(family, c(sbc_families, sbc_more_families)) +
+      100L * match(structure, c(sbc_structures, sbc_more_structures))
   )
 }
 
+# Families whose response is successes out of trials (1..8 per row).
+sbc_has_trials <- function(family) family %in% c("binomial", "probit", "cloglog")
+
+# The family's extra parameter as bglmm names it, or NULL.
+sbc_aux_name <- function(family) {
+  switch(family, gaussian = "sigma", neg_binomial_2 = "reciprocal_dispersion", Gamma = "shape", NULL)
+}
+
+# Every configuration whose family the installed bglmm fits (the families and links of
+# sbc_more_families reached the sampler before bglmm's R side; until it knows them, their
+# configurations are left out).
 sbc_all_configs <- function() {
   out <- list()
   for (s in sbc_structures) for (f in sbc_families) out[[paste(f, s, sep = "/")]] <- sbc_config(f, s)
+  for (fs in sbc_more) {
+    if (sbc_family_supported(fs[1])) out[[paste(fs, collapse = "/")]] <- sbc_config(fs[1], fs[2])
+  }
   out
+}
+
+# Whether the installed bglmm knows the family (and link) of a configuration's family name.
+sbc_family_supported <- function(family) {
+  fam <- sbc_bglmm_family(list(family = family))
+  !inherits(try(bglmm:::bglmm_family(fam), silent = TRUE), "try-error")
 }
 
 # The fixed design of a configuration (the same in every simulation): x scaled to sd 1 and
@@ -88,17 +122,27 @@ sbc_design <- function(cfg) {
   x <- stats::rnorm(nrow(d))
   if (cfg$structure == "grouplevel") x <- x[as.integer(d$g)]
   d$x <- (x - mean(x)) / stats::sd(x)
+  if (cfg$structure == "slope3") {
+    x2 <- stats::rnorm(nrow(d))
+    d$x2 <- (x2 - mean(x2)) / stats::sd(x2)
+  }
   # a group-level predictor away from 0 (as an age or a baseline score), which the sampler's
   # group-level step must move together with the intercept
   if (cfg$structure == "grouplevel") d$x <- d$x + 1
-  d$trials <- if (cfg$family == "binomial") sample.int(8L, nrow(d), replace = TRUE) else 1L
+  d$trials <- if (sbc_has_trials(cfg$family)) sample.int(8L, nrow(d), replace = TRUE) else 1L
   d$y <- 0L
   d
 }
 
 sbc_bglmm_family <- function(cfg) {
-  switch(cfg$family, gaussian = stats::gaussian(), poisson = stats::poisson(), stats::binomial())
+  switch(cfg$family, gaussian = stats::gaussian(), poisson = stats::poisson(),
+         neg_binomial_2 = "neg_binomial_2", Gamma = stats::Gamma(link = "log"),
+         probit = stats::binomial(link = "probit"), cloglog = stats::binomial(link = "cloglog"),
+         stats::binomial())
 }
+
+# Fixed-effects columns of a configuration.
+sbc_fixed_names <- function(cfg) c("(Intercept)", "x", if (cfg$structure == "slope3") "x2")
 
 # Random-effects terms of a structure: grouping variable and coefficient columns.
 sbc_terms <- function(cfg) {
@@ -107,7 +151,8 @@ sbc_terms <- function(cfg) {
     slope = list(g = c("(Intercept)", "x")),
     crossed = list(g1 = "(Intercept)", g2 = "(Intercept)"),
     grouplevel = list(g = "(Intercept)"),
-    nested = list(`b:a` = "(Intercept)", a = "(Intercept)")
+    nested = list(`b:a` = "(Intercept)", a = "(Intercept)"),
+    slope3 = list(g = c("(Intercept)", "x", "x2"))
   )
 }
 
@@ -115,7 +160,8 @@ sbc_terms <- function(cfg) {
 # fit$prior is used), so the simulation uses exactly the prior of the fit.
 sbc_resolved_prior <- function(cfg, design) {
   d <- design
-  d$y <- if (cfg$family == "gaussian") stats::rnorm(nrow(d)) else pmin(d$trials, rep_len(0:1, nrow(d)))
+  d$y <- switch(cfg$family, gaussian = stats::rnorm(nrow(d)), Gamma = stats::rexp(nrow(d)),
+                pmin(d$trials, rep_len(0:1, nrow(d))))
   fit <- bglmm::bglmm(cfg$formula, data = d, family = sbc_bglmm_family(cfg), prior = cfg$prior,
                       chains = 1, iter = 2, warmup = 1, seed = 1, refresh = 0)
   fit$prior
@@ -166,6 +212,8 @@ sbc_simulate <- function(cfg, design, rp) {
   sigma <- if (cfg$family == "gaussian") {
     sqrt(rp$sigma$df * rp$sigma$scale^2 / stats::rchisq(1, rp$sigma$df))
   } else NA_real_
+  # the extra parameter of neg_binomial_2 and Gamma: exponential(rate) prior
+  aux <- if (!is.null(rp$aux)) stats::rexp(1, rp$aux$rate) else NA_real_
   eta <- drop(sbc_eta(cfg, design, matrix(alpha, 1), lapply(b, function(m) {
     # one "draw": 1 x J matrices per coefficient
     lapply(stats::setNames(seq_len(ncol(m)), colnames(m)), function(k) matrix(m[, k], 1))
@@ -174,17 +222,25 @@ sbc_simulate <- function(cfg, design, rp) {
   y <- switch(cfg$family,
     gaussian = stats::rnorm(n, eta, sigma),
     poisson = stats::rpois(n, exp(eta)),
-    binomial = stats::rbinom(n, design$trials, stats::plogis(eta)),
-    bernoulli = stats::rbinom(n, 1L, stats::plogis(eta))
+    neg_binomial_2 = stats::rnbinom(n, size = aux, mu = exp(eta)),
+    Gamma = stats::rgamma(n, shape = aux, rate = aux / exp(eta)),
+    bernoulli = stats::rbinom(n, 1L, stats::plogis(eta)),
+    stats::rbinom(n, design$trials, sbc_probability(cfg, eta))
   )
-  list(alpha = alpha, Sigma = Sigma, b = b, sigma = sigma, y = y)
+  list(alpha = alpha, Sigma = Sigma, b = b, sigma = sigma, aux = aux, y = y)
 }
 
-# Linear predictors for D draws: alpha is D x p (columns (Intercept), x); b is a list by
-# term of lists by coefficient of D x J matrices. Returns D x n.
+# The success probability of the binomial families at eta.
+sbc_probability <- function(cfg, eta) {
+  switch(cfg$family, probit = stats::pnorm(eta), cloglog = -expm1(-exp(eta)), stats::plogis(eta))
+}
+
+# Linear predictors for D draws: alpha is D x p (columns sbc_fixed_names(cfg)); b is a list
+# by term of lists by coefficient of D x J matrices. Returns D x n.
 sbc_eta <- function(cfg, design, alpha, b) {
   D <- nrow(alpha)
-  eta <- outer(alpha[, 1], rep(1, nrow(design))) + outer(alpha[, 2], design$x)
+  X <- cbind(1, as.matrix(design[setdiff(sbc_fixed_names(cfg), "(Intercept)")]))
+  eta <- alpha %*% t(X)
   for (gn in names(b)) {
     gi <- as.integer(design[[gn]])
     for (cf in names(b[[gn]])) {
@@ -195,15 +251,18 @@ sbc_eta <- function(cfg, design, alpha, b) {
   eta
 }
 
-# Log-likelihood log p(y | eta, sigma) for each row of eta (D x n); sigma length D.
-sbc_loglik <- function(cfg, design, y, eta, sigma = NULL) {
+# Log-likelihood log p(y | eta, sigma or aux) for each row of eta (D x n); sigma and aux
+# of length D (the family's extra parameter).
+sbc_loglik <- function(cfg, design, y, eta, sigma = NULL, aux = NULL) {
   Y <- matrix(y, nrow(eta), ncol(eta), byrow = TRUE)
   ll <- switch(cfg$family,
     gaussian = stats::dnorm(Y, eta, sigma, log = TRUE),
     poisson = stats::dpois(Y, exp(eta), log = TRUE),
-    binomial = stats::dbinom(Y, matrix(design$trials, nrow(eta), ncol(eta), byrow = TRUE),
-                             stats::plogis(eta), log = TRUE),
-    bernoulli = stats::dbinom(Y, 1L, stats::plogis(eta), log = TRUE)
+    neg_binomial_2 = stats::dnbinom(Y, size = aux, mu = exp(eta), log = TRUE),
+    Gamma = stats::dgamma(Y, shape = aux, rate = aux / exp(eta), log = TRUE),
+    bernoulli = stats::dbinom(Y, 1L, stats::plogis(eta), log = TRUE),
+    stats::dbinom(Y, matrix(design$trials, nrow(eta), ncol(eta), byrow = TRUE),
+                  sbc_probability(cfg, eta), log = TRUE)
   )
   rowSums(ll)
 }
@@ -213,15 +272,26 @@ sbc_loglik <- function(cfg, design, y, eta, sigma = NULL) {
 # Names of the tested quantities of a configuration (in a fixed order).
 sbc_quantity_names <- function(cfg) {
   terms <- sbc_terms(cfg)
-  out <- c("(Intercept)", "x")
+  out <- sbc_fixed_names(cfg)
   for (gn in names(terms)) {
     cn <- terms[[gn]]
     out <- c(out, sprintf("log Sigma[%s:%s,%s]", gn, cn, cn))
-    if (length(cn) == 2) out <- c(out, sprintf("cor[%s:%s,%s]", gn, cn[2], cn[1]))
+    pairs <- sbc_pairs(cn)
+    out <- c(out, sprintf("cor[%s:%s,%s]", gn, pairs[, 1], pairs[, 2]))
     out <- c(out, sprintf("b[%s %s:1]", cn, gn))
   }
   if (cfg$family == "gaussian") out <- c(out, "sigma")
+  aux <- sbc_aux_name(cfg$family)
+  if (!is.null(aux) && aux != "sigma") out <- c(out, sprintf("log %s", aux))
   c(out, "loglik")
+}
+
+# Pairs (row, column) of the strict lower triangle of a term's coefficients, column by
+# column: (x, (Intercept)) for two; three pairs for three.
+sbc_pairs <- function(cn) {
+  idx <- which(lower.tri(diag(length(cn))), arr.ind = TRUE)
+  idx <- idx[order(idx[, 2], idx[, 1]), , drop = FALSE]
+  cbind(cn[idx[, 1]], cn[idx[, 2]])
 }
 
 # The tested quantities for D draws, from a matrix of draws named as bglmm names them
@@ -229,15 +299,18 @@ sbc_quantity_names <- function(cfg) {
 sbc_quantities <- function(cfg, design, draws, y) {
   terms <- sbc_terms(cfg)
   D <- nrow(draws)
-  out <- list(`(Intercept)` = draws[, "(Intercept)"], x = draws[, "x"])
+  fixed <- sbc_fixed_names(cfg)
+  out <- lapply(stats::setNames(fixed, fixed), function(k) draws[, k])
   b <- list()
   for (gn in names(terms)) {
     cn <- terms[[gn]]
     S <- function(r, c) draws[, sprintf("Sigma[%s:%s,%s]", gn, r, c)]
     for (k in cn) out[[sprintf("log Sigma[%s:%s,%s]", gn, k, k)]] <- log(S(k, k))
-    if (length(cn) == 2) {
-      out[[sprintf("cor[%s:%s,%s]", gn, cn[2], cn[1])]] <-
-        S(cn[2], cn[1]) / sqrt(S(cn[1], cn[1]) * S(cn[2], cn[2]))
+    pairs <- sbc_pairs(cn)
+    for (i in seq_len(nrow(pairs))) {
+      r <- pairs[i, 1]
+      c <- pairs[i, 2]
+      out[[sprintf("cor[%s:%s,%s]", gn, r, c)]] <- S(r, c) / sqrt(S(r, r) * S(c, c))
     }
     levs <- levels(design[[gn]])
     # "group 1" is the first level (named "1:1" for b:a)
@@ -248,8 +321,11 @@ sbc_quantities <- function(cfg, design, draws, y) {
   }
   sigma <- if (cfg$family == "gaussian") draws[, "sigma"] else NULL
   if (!is.null(sigma)) out$sigma <- sigma
-  eta <- sbc_eta(cfg, design, draws[, c("(Intercept)", "x"), drop = FALSE], b)
-  out$loglik <- sbc_loglik(cfg, design, y, eta, sigma)
+  aux_name <- sbc_aux_name(cfg$family)
+  aux <- if (!is.null(aux_name) && aux_name != "sigma") draws[, aux_name] else NULL
+  if (!is.null(aux)) out[[sprintf("log %s", aux_name)]] <- log(aux)
+  eta <- sbc_eta(cfg, design, draws[, fixed, drop = FALSE], b)
+  out$loglik <- sbc_loglik(cfg, design, y, eta, sigma, aux)
   out <- do.call(cbind, out)
   out[, sbc_quantity_names(cfg), drop = FALSE]
 }
@@ -265,6 +341,8 @@ sbc_truth_draws <- function(cfg, design, sim) {
     for (r in colnames(m)) for (c in colnames(m)) v[sprintf("Sigma[%s:%s,%s]", gn, r, c)] <- S[r, c]
   }
   if (cfg$family == "gaussian") v["sigma"] <- sim$sigma
+  aux <- sbc_aux_name(cfg$family)
+  if (!is.null(aux) && aux != "sigma") v[aux] <- sim$aux
   matrix(v, 1, dimnames = list(NULL, names(v)))
 }
 

@@ -1,13 +1,13 @@
 //! Time per observation per iteration on simulated GLMMs like bench/models.R's poisson_100k
 //! and bernoulli_50k_crossed (one chain, this thread), for profiling the sampler alone:
-//! `cargo run --release --example speed [iter] [poisson|bernoulli|small]` (small: a
-//! cbpp-sized binomial model with an observation-level term, where a sweep's fixed costs
-//! dominate).
+//! `cargo run --release --example speed [iter] [poisson|bernoulli|small|gaussian|tiny|nb|gamma]`
+//! (small: a cbpp-sized binomial model with an observation-level term, where a sweep's
+//! fixed costs dominate; nb and gamma: like bench/models.R's nb_counts and gamma_times).
 
 use bglmm_sampler::{run_chains_vec, ChainConfig, ChainInit, CovPrior, Model, ModelSpec, TermSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal, Poisson};
+use rand_distr::{Distribution, Gamma, Normal, Poisson};
 use std::time::Instant;
 
 fn main() {
@@ -17,11 +17,14 @@ fn main() {
         Some("small") => small(),
         Some("gaussian") => gaussian_small(),
         Some("tiny") => gaussian_tiny(),
+        Some("nb") => nb_counts(),
+        Some("gamma") => gamma_times(),
         _ => poisson(),
     };
     let n = spec.y.len();
     let model = Model::new(spec).unwrap();
     let init = vec![ChainInit { fixef: vec![0.0; model.p], jitter_sd: vec![0.01; model.p], extra: 1.0 }];
+    let extra = model.layout(true).iter().position(|p| p == bglmm_sampler::Param::Extra);
     let cfg = ChainConfig { iter, warmup: iter / 2, ..Default::default() };
     let t = Instant::now();
     let (draws, out) = run_chains_vec(&model, cfg, &init, 1, 1, 50, |_| true).unwrap();
@@ -29,11 +32,12 @@ fn main() {
     let mean = |c: usize| draws.param(c).iter().sum::<f64>() / draws.n_kept as f64;
     let np = model.n_params();
     println!(
-        "{iter} iterations: {s:.2} s, {:.1} ns/obs/iter; means: fixef {:.3} {:.3}, last Sigma entry {:.3}; accept {:.2} {:?}",
+        "{iter} iterations: {s:.2} s, {:.1} ns/obs/iter; means: fixef {:.3} {:.3}, last Sigma entry {:.3}{}; accept {:.2} {:?}",
         1e9 * s / (n * iter) as f64,
         mean(0),
         mean(1),
         mean(np - 1),
+        extra.map_or(String::new(), |c| format!(", extra {:.3} (accept {:.2})", mean(c), out[0].accept_extra)),
         out[0].accept_fixef,
         out[0].accept_groups
     );
@@ -61,6 +65,7 @@ fn poisson() -> ModelSpec<'static> {
     xm.extend_from_slice(&x);
     ModelSpec {
         family: "poisson".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -78,6 +83,7 @@ fn poisson() -> ModelSpec<'static> {
         fixef_sd: vec![2.5, 2.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -100,6 +106,7 @@ fn bernoulli() -> ModelSpec<'static> {
     xm.extend_from_slice(&x);
     ModelSpec {
         family: "binomial".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![1.0; n].into(),
         offset: vec![0.0; n].into(),
@@ -110,6 +117,7 @@ fn bernoulli() -> ModelSpec<'static> {
         fixef_sd: vec![2.5, 2.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -136,6 +144,7 @@ fn small() -> ModelSpec<'static> {
     }
     ModelSpec {
         family: "binomial".into(),
+        link: String::new(),
         y: y.into(),
         trials: trials.into(),
         offset: vec![0.0; n].into(),
@@ -146,6 +155,7 @@ fn small() -> ModelSpec<'static> {
         fixef_sd: vec![2.5; 4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -171,6 +181,7 @@ fn gaussian_small() -> ModelSpec<'static> {
     zm.extend_from_slice(&age);
     ModelSpec {
         family: "gaussian".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -188,6 +199,7 @@ fn gaussian_small() -> ModelSpec<'static> {
         fixef_sd: vec![20.0, 2.0, 20.0, 2.0],
         sigma_df: 1.0,
         sigma_scale: 2.9,
+        aux_rate: 1.0,
     }
 }
 
@@ -202,6 +214,7 @@ fn gaussian_tiny() -> ModelSpec<'static> {
     let y: Vec<f64> = (0..n).map(|_| 5.7 + 3.7 * z.sample(&mut rng)).collect();
     ModelSpec {
         family: "gaussian".into(),
+        link: String::new(),
         y: y.into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -212,6 +225,85 @@ fn gaussian_tiny() -> ModelSpec<'static> {
         fixef_sd: vec![9.0],
         sigma_df: 1.0,
         sigma_scale: 3.7,
+        aux_rate: 1.0,
+    }
+}
+
+/// Like bench/models.R's nb_counts: `y ~ x + trt + (1 | g)`, 100 groups of 20,
+/// neg_binomial_2 with phi = 3 (log link).
+fn nb_counts() -> ModelSpec<'static> {
+    let (m, k) = (100, 20);
+    let n = m * k;
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let x: Vec<f64> = (0..n).map(|_| z.sample(&mut rng)).collect();
+    let trt: Vec<f64> = (0..m).map(|_| f64::from(u8::from(rng.gen::<bool>()))).collect();
+    let u: Vec<f64> = (0..m).map(|_| 0.6 * z.sample(&mut rng)).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let mu = (1.0 + 0.4 * x[i] - 0.5 * trt[i / k] + u[i / k]).exp();
+            Poisson::new(Gamma::new(3.0, mu / 3.0).unwrap().sample(&mut rng)).map_or(0.0, |d| d.sample(&mut rng))
+        })
+        .collect();
+    let mut xm = vec![1.0; n];
+    xm.extend_from_slice(&x);
+    xm.extend((0..n).map(|i| trt[i / k]));
+    ModelSpec {
+        family: "neg_binomial_2".into(),
+        link: "log".into(),
+        y: y.into(),
+        trials: vec![].into(),
+        offset: vec![].into(),
+        x: xm.into(),
+        p: 3,
+        terms: vec![intercept_term(m, (0..n).map(|i| i / k).collect(), Some(0), None)],
+        fixef_mean: vec![0.0; 3],
+        fixef_sd: vec![2.5; 3],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+        aux_rate: 1.0,
+    }
+}
+
+/// Like bench/models.R's gamma_times: `y ~ x + (1 + x | g)`, 100 groups of 20, Gamma with
+/// shape 4 (log link).
+fn gamma_times() -> ModelSpec<'static> {
+    let (m, k) = (100, 20);
+    let n = m * k;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let z = Normal::new(0.0, 1.0).unwrap();
+    let x: Vec<f64> = (0..n).map(|_| z.sample(&mut rng)).collect();
+    let b: Vec<(f64, f64)> = (0..m).map(|_| (0.4 * z.sample(&mut rng), 0.2 * z.sample(&mut rng))).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let (b0, b1) = b[i / k];
+            let mu = (2.0 + b0 + (0.3 + b1) * x[i]).exp();
+            Gamma::new(4.0, mu / 4.0).unwrap().sample(&mut rng)
+        })
+        .collect();
+    let mut xm = vec![1.0; n];
+    xm.extend_from_slice(&x);
+    ModelSpec {
+        family: "Gamma".into(),
+        link: "log".into(),
+        y: y.into(),
+        trials: vec![].into(),
+        offset: vec![].into(),
+        x: xm.clone().into(),
+        p: 2,
+        terms: vec![TermSpec {
+            n_groups: m,
+            group: (0..n).map(|i| i / k).collect(),
+            z: xm.into(),
+            mean_col: vec![Some(0), Some(1)],
+            shadow_col: vec![],
+            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: vec![2.5, 2.5] },
+        }],
+        fixef_mean: vec![0.0; 2],
+        fixef_sd: vec![2.5; 2],
+        sigma_df: 1.0,
+        sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 

@@ -16,6 +16,23 @@ pub fn inv_gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64, rate: f64) -> f64 {
     1.0 / g.sample(rng)
 }
 
+/// A Poisson(lambda) draw, for simulating responses (0 where lambda is not a positive
+/// finite number): a
+/// uniform against lambda below 1e-12 (P(y > 1) is below 1e-24 there), a rounded normal
+/// above 1e15 (where a double no longer tells consecutive counts much apart), rand_distr's
+/// between. rand_distr's alone returns -1 below about 1e-16 and does not return near 1e307.
+pub fn poisson<R: Rng + ?Sized>(rng: &mut R, lambda: f64) -> f64 {
+    if !(lambda > 0.0 && lambda.is_finite()) {
+        0.0
+    } else if lambda < 1e-12 {
+        f64::from(u8::from(rng.gen::<f64>() < lambda))
+    } else if lambda > 1e15 {
+        (lambda + lambda.sqrt() * std_normal(rng)).round().max(0.0)
+    } else {
+        rand_distr::Poisson::new(lambda).map_or(0.0, |d| d.sample(rng))
+    }
+}
+
 /// A draw from N(mean, sd^2) truncated to (0, inf): plain rejection when the mean is
 /// non-negative (acceptance >= 1/2), else Robert's (1995) exponential proposal for the tail.
 pub fn positive_normal<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 {
@@ -158,6 +175,20 @@ mod tests {
             let mean = draws.iter().sum::<f64>() / n as f64;
             let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
             assert!((mean - expect).abs() < 5.0 * (var / n as f64).sqrt(), "m = {m}: {mean} vs {expect}");
+        }
+    }
+
+    #[test]
+    fn poisson_draws_at_every_mean() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        for lambda in [0.0, 1e-310, 1e-20, 1e-13, 0.3, 7.0, 40.0, 1e9, 1e16, 1e307, f64::INFINITY, f64::NAN] {
+            let n = 2000;
+            let draws: Vec<f64> = (0..n).map(|_| poisson(&mut rng, lambda)).collect();
+            assert!(draws.iter().all(|&y| y >= 0.0 && y.fract() == 0.0), "{lambda}");
+            if lambda > 0.1 && lambda.is_finite() {
+                let m = draws.iter().map(|y| y / n as f64).sum::<f64>();
+                assert!((m - lambda).abs() < 5.0 * (lambda / n as f64).sqrt() + 1e-12 * lambda, "{lambda}: {m}");
+            }
         }
     }
 

@@ -11,7 +11,8 @@ pub enum Param {
     Fixef(usize),
     /// Deviation beta_jk - theta_k of group j's coefficient k in term `term`.
     Ranef { term: usize, group: usize, k: usize },
-    /// The family's extra parameter (gaussian: sigma).
+    /// The family's extra parameter (gaussian: sigma; neg_binomial_2: reciprocal_dispersion;
+    /// Gamma: shape).
     Extra,
     /// Entry (row, col), row >= col, of term `term`'s covariance Sigma.
     Cov { term: usize, row: usize, col: usize },
@@ -42,7 +43,7 @@ pub struct Layout<'a> {
 impl Model {
     /// The layout of a kept draw, with the group effects if `ranef`.
     pub fn layout(&self, ranef: bool) -> Layout<'_> {
-        Layout { model: self, ranef, extra: self.family.family().extra_name() }
+        Layout { model: self, ranef, extra: self.family.extra_name() }
     }
 
     /// Number of values in one kept draw with the group effects.
@@ -163,6 +164,7 @@ mod tests {
         let x: Vec<f64> = vec![1.0, 1.0, 1.0, 1.0, 0.1, 0.5, -0.3, 0.2];
         Model::new(ModelSpec {
             family: "gaussian".into(),
+            link: String::new(),
             y: vec![1.0, 2.0, 0.5, 1.5].into(),
             trials: vec![].into(),
             offset: vec![].into(),
@@ -180,6 +182,7 @@ mod tests {
             fixef_sd: vec![1.0; 2],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .inspect(|m| assert_eq!(m.n, n))
         .unwrap()

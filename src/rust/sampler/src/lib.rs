@@ -14,11 +14,13 @@ pub mod error;
 pub mod family;
 pub mod layout;
 pub mod linalg;
+pub mod links;
 pub mod model;
 pub mod params;
 pub mod rows;
 pub mod run;
 pub mod spec;
+pub mod special;
 pub mod steps;
 pub mod vmath;
 

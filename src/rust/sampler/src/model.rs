@@ -330,6 +330,7 @@ mod tests {
         let q = mean_col.len();
         ModelSpec {
             family: "poisson".into(),
+            link: String::new(),
             y: vec![1.0, 0.0, 2.0, 3.0, 1.0, 0.0].into(),
             trials: vec![].into(),
             offset: vec![].into(),
@@ -347,6 +348,7 @@ mod tests {
             fixef_sd: vec![1.0; 2],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         }
     }
 

@@ -98,6 +98,27 @@ impl Rows {
     pub fn new(n: usize, cached: bool) -> Self {
         Rows { cur: RowState::new(n, cached), prop: RowState::new(n, cached) }
     }
+
+    /// The log-likelihood and score of every row at the current eta under `fam` (a family
+    /// at a proposed value of its extra parameter), into the proposal's slots; returns
+    /// their summed log-likelihood. `take_rows` makes them current.
+    pub fn evaluate_at<F: Family + ?Sized>(&mut self, fam: &F, y: &[f64], trials: &[f64]) -> f64 {
+        let Rows { cur, prop } = self;
+        fam.prepare(&cur.eta, &mut prop.ll, &mut prop.sc);
+        let mut sum = 0.0;
+        for (((&e, &yi), &ti), (l, s)) in cur.eta.iter().zip(y).zip(trials).zip(prop.ll.iter_mut().zip(prop.sc.iter_mut())) {
+            (*l, *s) = fam.loglik_score_prepared(yi, ti, e, *l, *s);
+            sum += *l;
+        }
+        sum
+    }
+
+    /// Makes the log-likelihood and score computed by `evaluate_at` current (eta is
+    /// unchanged).
+    pub fn take_rows(&mut self) {
+        std::mem::swap(&mut self.cur.ll, &mut self.prop.ll);
+        std::mem::swap(&mut self.cur.sc, &mut self.prop.sc);
+    }
 }
 
 /// eta, log-likelihood and score per row (`ll` and `sc` are empty for gaussian models,
@@ -131,6 +152,13 @@ impl RowState {
     /// Sum of the cached log-likelihood.
     pub fn loglik(&self) -> f64 {
         self.ll.iter().sum()
+    }
+
+    /// Multiplies the cached log-likelihood and score by `f`: the rows of a family whose
+    /// row log-likelihood is proportional to its extra parameter (Gamma: the shape;
+    /// gaussian with a link: 1/sigma^2), after that parameter changed.
+    pub fn scale_cache(&mut self, f: f64) {
+        self.ll.iter_mut().chain(self.sc.iter_mut()).for_each(|v| *v *= f);
     }
 
     /// The rows of one group, with a scratch state of the group's size in `prop`, for a

@@ -44,6 +44,8 @@ pub enum CovPrior {
 pub struct ModelSpec<'a> {
     /// The family's name, as R's `family()$family`.
     pub family: String,
+    /// The link's name, as R's `family()$link`; empty: the family's default (R's).
+    pub link: String,
     pub y: Cow<'a, [f64]>,
     /// Binomial trials per row (empty for other families).
     pub trials: Cow<'a, [f64]>,
@@ -57,9 +59,11 @@ pub struct ModelSpec<'a> {
     pub fixef_mean: Vec<f64>,
     pub fixef_sd: Vec<f64>,
     /// Prior of the family's extra parameter (gaussian: sigma^2 ~ scaled-inv-chi^2(sigma_df,
-    /// sigma_scale^2)); ignored by families without one.
+    /// sigma_scale^2), every link; neg_binomial_2's reciprocal dispersion and Gamma's shape
+    /// ~ exponential(aux_rate)); ignored by families without one.
     pub sigma_df: f64,
     pub sigma_scale: f64,
+    pub aux_rate: f64,
 }
 
 fn all_finite(v: &[f64]) -> bool {
@@ -70,7 +74,7 @@ impl ModelSpec<'_> {
     /// Checks everything [`crate::Model::new`] relies on; returns the family. Errors name
     /// the problem ([`Error::InvalidModel`]).
     pub fn check(&self) -> Result<FamilyKind, Error> {
-        let kind = FamilyKind::from_name(&self.family)?;
+        let kind = FamilyKind::from_names(&self.family, &self.link)?;
         let family = kind.family();
         let (n, p) = (self.y.len(), self.p);
         if n == 0 {
@@ -102,7 +106,7 @@ impl ModelSpec<'_> {
 
     /// The prior of the family's extra parameter.
     pub fn extra_prior(&self) -> ExtraPrior {
-        ExtraPrior { df: self.sigma_df, scale: self.sigma_scale }
+        ExtraPrior { df: self.sigma_df, scale: self.sigma_scale, rate: self.aux_rate }
     }
 }
 

@@ -1,5 +1,6 @@
 //! exp and ln(1 + t) over slices, 8 values at a time with AVX-512 or 4 with AVX2 where
-//! the CPU has it.
+//! the CPU has it: ln(1 + t) for t in [0, 1] (the logistic rows) and for any t >= 0 (the
+//! negative binomial's rows).
 //!
 //! A Poisson row costs one exp and a logistic row an exp and a log; libm's are a call per
 //! value: exp alone was 40% of a Poisson sweep. The kernels here are branch-free arithmetic
@@ -76,6 +77,14 @@ pub fn ln1p_unit_lane(t: f64) -> f64 {
     let e = if u > std::f64::consts::SQRT_2 { 1.0 } else { 0.0 };
     let m = if u > std::f64::consts::SQRT_2 { u * 0.5 } else { u };
     let f = m - 1.0;
+    let (hfsq, sr) = ln_series(f);
+    e * LN2_HI + (f - (hfsq - (sr + e * LN2_LO)))
+}
+
+/// The series of ln(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)] (see `L`): f^2/2 and s (f^2/2
+/// + R), so that ln(1 + f) = f - (f^2/2 - s (f^2/2 + R)).
+#[inline(always)]
+fn ln_series(f: f64) -> (f64, f64) {
     let s = f / (2.0 + f);
     let z = s * s;
     let (z2, q) = (z * z, |a: usize| L[a] + L[a + 1] * (s * s));
@@ -83,7 +92,130 @@ pub fn ln1p_unit_lane(t: f64) -> f64 {
     let z4 = z2 * z2;
     let big_r = z * ((r(0) + r(4) * z4) + q(8) * (z4 * z4));
     let hfsq = 0.5 * f * f;
-    e * LN2_HI + (f - (hfsq - (s * (hfsq + big_r) + e * LN2_LO)))
+    (hfsq, s * (hfsq + big_r))
+}
+
+/// 2^52 as a double, and its bits: OR-ing an integer below 2^52 into them and subtracting
+/// 2^52 converts it to a double exactly (AVX2 has no 64-bit integer conversion).
+const TWO52: f64 = 4_503_599_627_370_496.0;
+const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+/// A double's mantissa bits, and the exponent bits of 1.0.
+const MANT_MASK: u64 = 0x000f_ffff_ffff_ffff;
+const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
+
+/// ln(1 + t) for t >= 0 of any size (the negative binomial's ln(1 + mu/phi)), to within an
+/// ulp of libm's ln_1p; +inf for +inf, NaN for NaN. u = 1 + t (rounded) is 2^k m with m in
+/// [sqrt(1/2), sqrt(2)) (k from u's exponent bits), ln(m) is summed as in
+/// `ln1p_unit_lane`, and fdlibm's correction (t - (u - 1)) / u restores what the rounding
+/// of u lost (all of ln(1 + t) for tiny t).
+#[inline(always)]
+pub fn ln1p_lane(t: f64) -> f64 {
+    let u = 1.0 + t;
+    let bits = u.to_bits();
+    let e = f64::from_bits((bits >> 52) | TWO52_BITS) - TWO52;
+    let mb = f64::from_bits((bits & MANT_MASK) | ONE_BITS);
+    let big = mb > std::f64::consts::SQRT_2;
+    let m = if big { mb * 0.5 } else { mb };
+    let k = (e - 1023.0) + if big { 1.0 } else { 0.0 };
+    let f = m - 1.0;
+    let (hfsq, sr) = ln_series(f);
+    let c = (t - (u - 1.0)) / u;
+    let y = k * LN2_HI + (f - (hfsq - (sr + (k * LN2_LO + c))));
+    if u == f64::INFINITY {
+        u
+    } else {
+        y
+    }
+}
+
+/// v = ln(1 + v) in place for v >= 0 (see [`ln1p_lane`]), 8 or 4 values at a time where
+/// the CPU allows.
+pub fn ln1p_in_place(v: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU has AVX-512F
+        return unsafe { ln1p_avx512(v) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU has AVX2
+        return unsafe { ln1p_avx2(v) };
+    }
+    v.iter_mut().for_each(|x| *x = ln1p_lane(*x));
+}
+
+/// ln1p_lane on 4 lanes, the same operations in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn ln1p4(t: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm256_set1_pd(v);
+    let u = _mm256_add_pd(set(1.0), t);
+    let bits = _mm256_castpd_si256(u);
+    let e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64::<52>(bits), _mm256_set1_epi64x(TWO52_BITS as i64))), set(TWO52));
+    let mb = _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi64x(MANT_MASK as i64)), _mm256_set1_epi64x(ONE_BITS as i64)));
+    let big = _mm256_cmp_pd::<_CMP_GT_OQ>(mb, set(std::f64::consts::SQRT_2));
+    let m = _mm256_blendv_pd(mb, _mm256_mul_pd(mb, set(0.5)), big);
+    let k = _mm256_add_pd(_mm256_sub_pd(e, set(1023.0)), _mm256_and_pd(big, set(1.0)));
+    let f = _mm256_sub_pd(m, set(1.0));
+    let (hfsq, sr) = ln_series4(f);
+    let c = _mm256_div_pd(_mm256_sub_pd(t, _mm256_sub_pd(u, set(1.0))), u);
+    let inner = _mm256_add_pd(sr, _mm256_add_pd(_mm256_mul_pd(k, set(LN2_LO)), c));
+    let y = _mm256_add_pd(_mm256_mul_pd(k, set(LN2_HI)), _mm256_sub_pd(f, _mm256_sub_pd(hfsq, inner)));
+    _mm256_blendv_pd(y, u, _mm256_cmp_pd::<_CMP_EQ_OQ>(u, set(f64::INFINITY)))
+}
+
+/// ln1p_in_place, 4 lanes at a time, the tail by `ln1p_lane`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn ln1p_avx2(v: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = v.len();
+    let mut k = 0;
+    while k + 4 <= n {
+        // SAFETY: k + 4 <= n; unaligned loads and stores
+        let p = v.as_mut_ptr().add(k);
+        _mm256_storeu_pd(p, ln1p4(_mm256_loadu_pd(p)));
+        k += 4;
+    }
+    for x in &mut v[k..] {
+        *x = ln1p_lane(*x);
+    }
+}
+
+/// ln1p_lane on 8 lanes with AVX-512, as `ln1p4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn ln1p8(t: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512d {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm512_set1_pd(v);
+    let u = _mm512_add_pd(set(1.0), t);
+    let bits = _mm512_castpd_si512(u);
+    let e = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(_mm512_srli_epi64::<52>(bits), _mm512_set1_epi64(TWO52_BITS as i64))), set(TWO52));
+    let mb = _mm512_castsi512_pd(_mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi64(MANT_MASK as i64)), _mm512_set1_epi64(ONE_BITS as i64)));
+    let big = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(mb, set(std::f64::consts::SQRT_2));
+    let m = _mm512_mask_blend_pd(big, mb, _mm512_mul_pd(mb, set(0.5)));
+    let k = _mm512_add_pd(_mm512_sub_pd(e, set(1023.0)), _mm512_maskz_mov_pd(big, set(1.0)));
+    let f = _mm512_sub_pd(m, set(1.0));
+    let (hfsq, sr) = ln_series8(f);
+    let c = _mm512_div_pd(_mm512_sub_pd(t, _mm512_sub_pd(u, set(1.0))), u);
+    let inner = _mm512_add_pd(sr, _mm512_add_pd(_mm512_mul_pd(k, set(LN2_LO)), c));
+    let y = _mm512_add_pd(_mm512_mul_pd(k, set(LN2_HI)), _mm512_sub_pd(f, _mm512_sub_pd(hfsq, inner)));
+    _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(u, set(f64::INFINITY)), y, u)
+}
+
+/// ln1p_in_place, 8 lanes at a time, the tail as masked lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn ln1p_avx512(v: &mut [f64]) {
+    use std::arch::x86_64::*;
+    let n = v.len();
+    for k in (0..n).step_by(8) {
+        let mask = lanes8(k, n);
+        // SAFETY: the mask covers positions k..min(k + 8, n) only
+        let p = v.as_mut_ptr().add(k);
+        _mm512_mask_storeu_pd(p, mask, ln1p8(_mm512_maskz_loadu_pd(mask, p)));
+    }
 }
 
 /// exp(x) to within 1 ulp of glibc's for x in [-707, 709.78]; 0 below, inf above, NaN for NaN.
@@ -208,6 +340,42 @@ fn lanes8(k: usize, n: usize) -> u8 {
     }
 }
 
+/// `ln_series` on 4 lanes, the same operations in the same order.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn ln_series4(f: std::arch::x86_64::__m256d) -> (std::arch::x86_64::__m256d, std::arch::x86_64::__m256d) {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm256_set1_pd(v);
+    let s = _mm256_div_pd(f, _mm256_add_pd(set(2.0), f));
+    let z = _mm256_mul_pd(s, s);
+    let q = |a: usize| _mm256_add_pd(set(L[a]), _mm256_mul_pd(set(L[a + 1]), _mm256_mul_pd(s, s)));
+    let r = |a: usize| _mm256_add_pd(q(a), _mm256_mul_pd(q(a + 2), _mm256_mul_pd(z, z)));
+    let z2 = _mm256_mul_pd(z, z);
+    let z4 = _mm256_mul_pd(z2, z2);
+    let big_r = _mm256_mul_pd(z, _mm256_add_pd(_mm256_add_pd(r(0), _mm256_mul_pd(r(4), z4)), _mm256_mul_pd(q(8), _mm256_mul_pd(z4, z4))));
+    let hfsq = _mm256_mul_pd(_mm256_mul_pd(set(0.5), f), f);
+    (hfsq, _mm256_mul_pd(s, _mm256_add_pd(hfsq, big_r)))
+}
+
+/// `ln_series` on 8 lanes with AVX-512, as `ln_series4`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn ln_series8(f: std::arch::x86_64::__m512d) -> (std::arch::x86_64::__m512d, std::arch::x86_64::__m512d) {
+    use std::arch::x86_64::*;
+    let set = |v: f64| _mm512_set1_pd(v);
+    let s = _mm512_div_pd(f, _mm512_add_pd(set(2.0), f));
+    let z = _mm512_mul_pd(s, s);
+    let q = |a: usize| _mm512_add_pd(set(L[a]), _mm512_mul_pd(set(L[a + 1]), _mm512_mul_pd(s, s)));
+    let r = |a: usize| _mm512_add_pd(q(a), _mm512_mul_pd(q(a + 2), _mm512_mul_pd(z, z)));
+    let z2 = _mm512_mul_pd(z, z);
+    let z4 = _mm512_mul_pd(z2, z2);
+    let big_r = _mm512_mul_pd(z, _mm512_add_pd(_mm512_add_pd(r(0), _mm512_mul_pd(r(4), z4)), _mm512_mul_pd(q(8), _mm512_mul_pd(z4, z4))));
+    let hfsq = _mm512_mul_pd(_mm512_mul_pd(set(0.5), f), f);
+    (hfsq, _mm512_mul_pd(s, _mm512_add_pd(hfsq, big_r)))
+}
+
 /// ln1p_unit_lane on 4 lanes, the same operations in the same order.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
@@ -219,15 +387,8 @@ unsafe fn ln1p_unit4(t: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256
     let e = _mm256_and_pd(big, set(1.0));
     let m = _mm256_blendv_pd(u, _mm256_mul_pd(u, set(0.5)), big);
     let f = _mm256_sub_pd(m, set(1.0));
-    let s = _mm256_div_pd(f, _mm256_add_pd(set(2.0), f));
-    let z = _mm256_mul_pd(s, s);
-    let q = |a: usize| _mm256_add_pd(set(L[a]), _mm256_mul_pd(set(L[a + 1]), _mm256_mul_pd(s, s)));
-    let r = |a: usize| _mm256_add_pd(q(a), _mm256_mul_pd(q(a + 2), _mm256_mul_pd(z, z)));
-    let z2 = _mm256_mul_pd(z, z);
-    let z4 = _mm256_mul_pd(z2, z2);
-    let big_r = _mm256_mul_pd(z, _mm256_add_pd(_mm256_add_pd(r(0), _mm256_mul_pd(r(4), z4)), _mm256_mul_pd(q(8), _mm256_mul_pd(z4, z4))));
-    let hfsq = _mm256_mul_pd(_mm256_mul_pd(set(0.5), f), f);
-    let inner = _mm256_add_pd(_mm256_mul_pd(s, _mm256_add_pd(hfsq, big_r)), _mm256_mul_pd(e, set(LN2_LO)));
+    let (hfsq, sr) = ln_series4(f);
+    let inner = _mm256_add_pd(sr, _mm256_mul_pd(e, set(LN2_LO)));
     _mm256_add_pd(_mm256_mul_pd(e, set(LN2_HI)), _mm256_sub_pd(f, _mm256_sub_pd(hfsq, inner)))
 }
 
@@ -262,15 +423,8 @@ unsafe fn ln1p_unit8(t: std::arch::x86_64::__m512d) -> std::arch::x86_64::__m512
     let e = _mm512_maskz_mov_pd(big, set(1.0));
     let m = _mm512_mask_blend_pd(big, u, _mm512_mul_pd(u, set(0.5)));
     let f = _mm512_sub_pd(m, set(1.0));
-    let s = _mm512_div_pd(f, _mm512_add_pd(set(2.0), f));
-    let z = _mm512_mul_pd(s, s);
-    let q = |a: usize| _mm512_add_pd(set(L[a]), _mm512_mul_pd(set(L[a + 1]), _mm512_mul_pd(s, s)));
-    let r = |a: usize| _mm512_add_pd(q(a), _mm512_mul_pd(q(a + 2), _mm512_mul_pd(z, z)));
-    let z2 = _mm512_mul_pd(z, z);
-    let z4 = _mm512_mul_pd(z2, z2);
-    let big_r = _mm512_mul_pd(z, _mm512_add_pd(_mm512_add_pd(r(0), _mm512_mul_pd(r(4), z4)), _mm512_mul_pd(q(8), _mm512_mul_pd(z4, z4))));
-    let hfsq = _mm512_mul_pd(_mm512_mul_pd(set(0.5), f), f);
-    let inner = _mm512_add_pd(_mm512_mul_pd(s, _mm512_add_pd(hfsq, big_r)), _mm512_mul_pd(e, set(LN2_LO)));
+    let (hfsq, sr) = ln_series8(f);
+    let inner = _mm512_add_pd(sr, _mm512_mul_pd(e, set(LN2_LO)));
     _mm512_add_pd(_mm512_mul_pd(e, set(LN2_HI)), _mm512_sub_pd(f, _mm512_sub_pd(hfsq, inner)))
 }
 
@@ -430,6 +584,35 @@ mod tests {
                 // SAFETY: the CPU has AVX2
                 unsafe { logistic_parts_avx2(&x[..len], &mut tv, &mut lv) };
                 assert!(same(&tv, &lv), "AVX2 logistic parts differ at length {len}");
+            }
+        }
+    }
+
+    /// ln(1 + t) for t >= 0: within an ulp of libm's ln_1p from subnormal t to the largest,
+    /// and the 4- and 8-lane versions give the lane's bits at every length.
+    #[test]
+    fn ln1p_is_within_an_ulp_of_libm_and_its_lanes_agree() {
+        let mut t: Vec<f64> = (0..40_001).map(|k| 10f64.powf(-320.0 + 628.0 * k as f64 / 40_000.0)).collect();
+        t.extend((0..20_001).map(|k| 3.0 * k as f64 / 20_000.0));
+        t.extend([0.0, 5e-324, 1e-16, 0.414_213_562_373_095, 0.414_213_562_373_096, 1.0, 2f64.powi(52), 2f64.powi(53) + 2.0, f64::MAX]);
+        for &v in &t {
+            let (a, b) = (ln1p_lane(v), v.ln_1p());
+            assert!(ulps(a, b) <= 1, "ln(1 + {v:e}) = {a}, libm {b}");
+        }
+        assert_eq!(ln1p_lane(f64::INFINITY), f64::INFINITY);
+        assert!(ln1p_lane(f64::NAN).is_nan());
+        t.extend([f64::INFINITY, f64::NAN]);
+        let same = |v: &[f64], len: usize| t[..len].iter().zip(v).all(|(&x, y)| y.to_bits() == ln1p_lane(x).to_bits() || (y.is_nan() && x.is_nan()));
+        for len in (0..=17).chain([t.len()]) {
+            let mut v = t[..len].to_vec();
+            ln1p_in_place(&mut v);
+            assert!(same(&v, len), "ln1p_in_place differs from the lane at length {len}");
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                let mut v = t[..len].to_vec();
+                // SAFETY: the CPU has AVX2
+                unsafe { ln1p_avx2(&mut v) };
+                assert!(same(&v, len), "AVX2 ln1p differs at length {len}");
             }
         }
     }

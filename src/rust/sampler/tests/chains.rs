@@ -3,10 +3,12 @@
 use bglmm_sampler::{run_chains, run_chains_vec, ChainConfig, ChainInit, CovPrior, DrawBuffer, Draws, Error, ErrorKind, Model, ModelSpec, Param, TermSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal, Poisson};
+use rand_distr::{Distribution, Gamma, Normal, Poisson};
 
 /// y_ij ~ family(theta0 + theta1 x_ij + b_j0 + b_j1 x_ij), (b_j0, b_j1) ~ N(0, Sigma),
-/// with m groups of k rows; rows are shuffled so that the sampler must sort them.
+/// with m groups of k rows; rows are shuffled so that the sampler must sort them. `sigma`
+/// is the family's extra parameter (gaussian sigma, neg_binomial_2 phi, Gamma shape; log
+/// link for the last two).
 fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho: f64, sigma: f64, seed: u64) -> ModelSpec<'static> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = m * k;
@@ -29,6 +31,8 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
         y[r] = match family {
             "gaussian" => eta + sigma * z.sample(&mut rng),
             "poisson" => Poisson::new(eta.exp()).unwrap().sample(&mut rng),
+            "neg_binomial_2" => Poisson::new(Gamma::new(sigma, eta.exp() / sigma).unwrap().sample(&mut rng)).unwrap().sample(&mut rng),
+            "Gamma" => Gamma::new(sigma, eta.exp() / sigma).unwrap().sample(&mut rng),
             _ => f64::from(u8::from(rng.gen::<f64>() < 1.0 / (1.0 + (-eta).exp()))),
         };
         x1[r] = x;
@@ -38,6 +42,7 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
     xmat.extend_from_slice(&x1);
     ModelSpec {
         family: family.into(),
+        link: if matches!(family, "neg_binomial_2" | "Gamma") { "log" } else { "" }.into(),
         trials: if family == "binomial" { vec![1.0; n] } else { vec![] }.into(),
         y: y.into(),
         offset: vec![0.0; n].into(),
@@ -55,6 +60,7 @@ fn simulate(family: &str, m: usize, k: usize, theta: [f64; 2], sd: [f64; 2], rho
         fixef_sd: vec![10.0, 10.0],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     }
 }
 
@@ -203,10 +209,84 @@ fn bad_specs_are_errors_not_panics() {
     assert!(run_chains_vec(&model, cfg, &init(2), 1, 1, 5, |_| true).is_err());
 }
 
+#[test]
+fn impossible_responses_links_and_priors_are_invalid_models() {
+    let invalid = |s: ModelSpec, what: &str| {
+        let e = Model::new(s).err().unwrap();
+        assert!(e.to_string().contains(what) && e.kind() == ErrorKind::InvalidModel, "{e}");
+    };
+    let mut s = simulate("Gamma", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 2.0, 3);
+    s.y.to_mut()[2] = 0.0;
+    invalid(s, "Gamma response must be positive");
+    let mut s = simulate("neg_binomial_2", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 2.0, 3);
+    s.y.to_mut()[2] = 2.5;
+    invalid(s, "non-negative whole numbers");
+    let mut s = simulate("neg_binomial_2", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 2.0, 3);
+    s.aux_rate = 0.0;
+    invalid(s, "exponential prior of the reciprocal dispersion");
+    let mut s = simulate("poisson", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 0.0, 3);
+    s.link = "logit".into();
+    invalid(s, "no link 'logit'");
+    let mut s = simulate("poisson", 5, 4, [0.0, 0.0], [0.5, 0.3], 0.0, 0.0, 3);
+    s.family = "quasipoisson".into();
+    invalid(s, "'quasipoisson' is not supported");
+}
+
+/// Counts from a poisson model fitted as neg_binomial_2: phi's likelihood is flat towards
+/// infinity, where the exponential prior holds it; the draws stay finite. Nearly constant
+/// Gamma data (shape of the data about 1e8): the prior holds the shape near n/2, and the
+/// draws stay finite too.
+#[test]
+fn an_extra_parameter_that_the_data_push_to_infinity_stays_finite() {
+    let mut s = simulate("poisson", 40, 10, [0.5, -0.3], [0.4, 0.2], 0.0, 0.0, 5);
+    s.family = "neg_binomial_2".into();
+    s.link = "log".into();
+    let (model, out) = run(s, 600, 2, 5);
+    let phi = out.param(extra_col(&model));
+    assert!(phi.iter().chain(out.values.iter()).all(|v| v.is_finite()));
+    // the prior's exponential(1) tail beyond where the data rule phi out
+    let (m, _) = mean_sd(&out, extra_col(&model));
+    assert!(m > 3.0, "phi {m}");
+    let mut s = simulate("Gamma", 40, 10, [0.5, -0.3], [0.4, 0.2], 0.0, 1e8, 6);
+    s.terms[0].cov_prior = CovPrior::HuangWand { nu: 2.0, sd_scale: vec![1.0, 1.0] };
+    let n = s.y.len() as f64;
+    let (model, out) = run(s, 600, 2, 6);
+    assert!(out.values.iter().all(|v| v.is_finite()));
+    let (m, _) = mean_sd(&out, extra_col(&model));
+    assert!(m > 0.3 * n && m < 0.7 * n, "shape {m}, n {n}");
+}
+
+/// A start whose means leave the link's range: without jitter it is valid, so the chain
+/// starts there; a start that is invalid either way is an invalid model whose message says
+/// why.
+#[test]
+fn starts_outside_the_links_range() {
+    let mut s = simulate("poisson", 20, 5, [2.0, 0.0], [0.1, 0.05], 0.0, 0.0, 7);
+    s.link = "identity".into();
+    // x is uniform on (-1, 1): eta = a0 + a1 x > 0 on every row needs a0 > |a1|
+    let model = Model::new(s).unwrap();
+    let ybar = model.y.iter().sum::<f64>() / model.n as f64;
+    let cfg = ChainConfig { iter: 200, warmup: 100, ..Default::default() };
+    let jittered = vec![ChainInit { fixef: vec![3.0, 0.0], jitter_sd: vec![0.5, 100.0], extra: 1.0 }; 2];
+    let (out, _) = run_chains_vec(&model, cfg, &jittered, 1, 1, 5, |_| true).unwrap();
+    assert!(out.values.iter().all(|v| v.is_finite()));
+    // the intercept is the mean count (about e^2)
+    let (m, sd) = mean_sd(&out, 0);
+    assert!((m - ybar).abs() < 4.0 * sd, "{m} ({sd}) vs {ybar}");
+    let outside = vec![ChainInit { fixef: vec![-1.0, 0.0], jitter_sd: vec![0.1, 0.1], extra: 1.0 }];
+    let e = run_chains_vec(&model, cfg, &outside, 1, 1, 5, |_| true).unwrap_err();
+    assert!(e.kind() == ErrorKind::InvalidModel && e.to_string().contains("outside the range of the poisson family's identity link"), "{e}");
+}
+
 /// Known parameters are recovered within 4 posterior sd (the truth is a fixed value, and
 /// with 300 groups the posterior concentrates around it).
 fn check_recovery(family: &str, seed: u64) {
-    let (theta, sd, rho, sigma) = ([0.4, -0.6], [0.6, 0.4], 0.3, 0.7);
+    let sigma = match family {
+        "neg_binomial_2" => 2.5,
+        "Gamma" => 4.0,
+        _ => 0.7,
+    };
+    let (theta, sd, rho) = ([0.4, -0.6], [0.6, 0.4], 0.3);
     let spec = simulate(family, 300, 15, theta, sd, rho, sigma, seed);
     let (model, out) = run(spec, 1500, 2, seed);
     let truth_sigma = [sd[0] * sd[0], rho * sd[0] * sd[1], sd[1] * sd[1]];
@@ -214,8 +294,8 @@ fn check_recovery(family: &str, seed: u64) {
     for (e, v) in truth_sigma.iter().enumerate() {
         checks.push((sigma_col(&model, e), *v, "Sigma"));
     }
-    if family == "gaussian" {
-        checks.push((extra_col(&model), sigma, "sigma"));
+    if family != "poisson" && family != "binomial" {
+        checks.push((extra_col(&model), sigma, "extra parameter"));
     }
     for (c, truth, name) in checks {
         let (m, s) = mean_sd(&out, c);
@@ -236,4 +316,14 @@ fn recovers_poisson_parameters() {
 #[test]
 fn recovers_bernoulli_parameters() {
     check_recovery("binomial", 13);
+}
+
+#[test]
+fn recovers_negative_binomial_parameters() {
+    check_recovery("neg_binomial_2", 14);
+}
+
+#[test]
+fn recovers_gamma_parameters() {
+    check_recovery("Gamma", 15);
 }

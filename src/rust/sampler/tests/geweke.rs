@@ -7,7 +7,7 @@ const M: usize = 6;
 const K: usize = 4;
 /// Half-t scales of the two SDs.
 const A: [f64; 2] = [0.5, 0.3];
-/// Smaller scales for Poisson: with A, the joint chain's heavy-tailed SDs reach linear
+/// Smaller scales for the log-link counts (poisson, neg_binomial_2): with A, the joint chain's heavy-tailed SDs reach linear
 /// predictors whose counts rand_distr's Poisson draws no longer follow, and the test failed
 /// for seeds 8 and 10 even before the vectorized exp.
 const A_POISSON: [f64; 2] = [0.2, 0.12];
@@ -16,16 +16,41 @@ const FIXEF_SD: [f64; 2] = [0.4, 0.3];
 const SIGMA_DF: f64 = 4.0;
 const SIGMA_SCALE: f64 = 0.7;
 
+/// A family and link with its priors: half-t scales of the two SDs, the fixed effects'
+/// normal priors, the exponential prior's rate of the extra parameter (neg_binomial_2,
+/// Gamma).
+#[derive(Clone, Copy)]
+struct Case {
+    family: &'static str,
+    link: &'static str,
+    a: [f64; 2],
+    fixef_mean: [f64; 2],
+    fixef_sd: [f64; 2],
+    aux_rate: f64,
+}
+
+impl Case {
+    /// The family at its default link with the priors of the canonical tests.
+    fn new(family: &'static str) -> Self {
+        let a = if matches!(family, "poisson" | "neg_binomial_2") { A_POISSON } else { A };
+        Case { family, link: "", a, fixef_mean: FIXEF_MEAN, fixef_sd: FIXEF_SD, aux_rate: 1.0 }
+    }
+    fn name(&self) -> String {
+        format!("{} {}", self.family, self.link)
+    }
+}
+
 /// M groups of K rows, intercept and a slope on x, both centred random coefficients.
-fn model(family: &str, a: [f64; 2]) -> Model {
+fn model(case: Case) -> Model {
     let n = M * K;
     let x: Vec<f64> = (0..n).map(|i| (i % K) as f64 / (K - 1) as f64 - 0.5).collect();
     let mut design = vec![1.0; n];
     design.extend_from_slice(&x);
     Model::new(ModelSpec {
-        family: family.into(),
-        y: vec![0.0; n].into(),
-        trials: if family == "binomial" { vec![4.0; n] } else { vec![] }.into(),
+        family: case.family.into(),
+        link: case.link.into(),
+        y: vec![1.0; n].into(),
+        trials: if case.family == "binomial" { vec![4.0; n] } else { vec![] }.into(),
         offset: vec![0.0; n].into(),
         x: design.clone().into(),
         p: 2,
@@ -35,12 +60,13 @@ fn model(family: &str, a: [f64; 2]) -> Model {
             z: design.into(),
             mean_col: vec![Some(0), Some(1)],
             shadow_col: vec![],
-            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: a.to_vec() },
+            cov_prior: CovPrior::HuangWand { nu: 2.0, sd_scale: case.a.to_vec() },
         }],
-        fixef_mean: FIXEF_MEAN.to_vec(),
-        fixef_sd: FIXEF_SD.to_vec(),
+        fixef_mean: case.fixef_mean.to_vec(),
+        fixef_sd: case.fixef_sd.to_vec(),
         sigma_df: SIGMA_DF,
         sigma_scale: SIGMA_SCALE,
+        aux_rate: case.aux_rate,
     })
     .unwrap()
 }
@@ -62,37 +88,50 @@ fn check(name: &str, v: Vec<f64>, expect: f64) {
     assert!((m - expect).abs() < 4.5 * se, "{name}: {m} (mcse {se}), prior {expect}");
 }
 
-fn run(family: &str, seed: u64) {
-    let a = if family == "poisson" { A_POISSON } else { A };
-    let model = model(family, a);
-    let init = ChainInit { fixef: FIXEF_MEAN.to_vec(), jitter_sd: vec![0.1; 2], extra: SIGMA_SCALE };
-    let iter = 120_000;
+fn run(family: &'static str, seed: u64) {
+    run_case(Case::new(family), seed, 120_000);
+}
+
+fn run_case(case: Case, seed: u64, iter: usize) {
+    let (a, name) = (case.a, case.name());
+    let model = model(case);
+    let init = ChainInit { fixef: case.fixef_mean.to_vec(), jitter_sd: vec![0.1; 2], extra: SIGMA_SCALE };
     let d = geweke(&model, &init, seed, 2_000, iter).unwrap();
     let col = |c: usize| d[c * iter..(c + 1) * iter].to_vec();
     // fixed effects: prior mean and variance
     for c in 0..2 {
         let v = col(c);
-        check(&format!("{family} fixef {c} mean"), v.clone(), FIXEF_MEAN[c]);
-        let sq: Vec<f64> = v.iter().map(|x| (x - FIXEF_MEAN[c]).powi(2)).collect();
-        check(&format!("{family} fixef {c} variance"), sq, FIXEF_SD[c] * FIXEF_SD[c]);
+        check(&format!("{name} fixef {c} mean"), v.clone(), case.fixef_mean[c]);
+        let sq: Vec<f64> = v.iter().map(|x| (x - case.fixef_mean[c]).powi(2)).collect();
+        check(&format!("{name} fixef {c} variance"), sq, case.fixef_sd[c] * case.fixef_sd[c]);
     }
-    // Sigma (columns after fixef, M*2 b's and sigma): sd_k ~ half-t(2, A_k), so
-    // P(sd_k < A_k) = 1/sqrt(3); correlations uniform, E[rho^2] = 1/3
-    let base = 2 + 2 * M + usize::from(family == "gaussian");
+    // Sigma (columns after fixef, M*2 b's and the extra parameter): sd_k ~ half-t(2, A_k),
+    // so P(sd_k < A_k) = 1/sqrt(3); correlations uniform, E[rho^2] = 1/3
+    let extra = model.family.family().extra_name().is_some();
+    let base = 2 + 2 * M + usize::from(extra);
     let (s11, s21, s22) = (col(base), col(base + 1), col(base + 2));
     let p = 1.0 / 3f64.sqrt();
-    check(&format!("{family} P(sd1 < A1)"), s11.iter().map(|v| f64::from(u8::from(v.sqrt() < a[0]))).collect(), p);
-    check(&format!("{family} P(sd2 < A2)"), s22.iter().map(|v| f64::from(u8::from(v.sqrt() < a[1]))).collect(), p);
+    check(&format!("{name} P(sd1 < A1)"), s11.iter().map(|v| f64::from(u8::from(v.sqrt() < a[0]))).collect(), p);
+    check(&format!("{name} P(sd2 < A2)"), s22.iter().map(|v| f64::from(u8::from(v.sqrt() < a[1]))).collect(), p);
     let rho2: Vec<f64> = (0..iter).map(|i| s21[i] * s21[i] / (s11[i] * s22[i])).collect();
-    check(&format!("{family} E[rho^2]"), rho2, 1.0 / 3.0);
+    check(&format!("{name} E[rho^2]"), rho2, 1.0 / 3.0);
     // one group's deviations b_j ~ N(0, Sigma): E[b^2] = E[Sigma_11], checked via b^2 / Sigma_11 = chi^2_1
     let b = col(2);
-    check(&format!("{family} b/sd"), (0..iter).map(|i| b[i] * b[i] / s11[i]).collect(), 1.0);
-    if family == "gaussian" {
-        // sigma^2 ~ IG(df/2, df s^2/2): P(sigma < s) = Q(df/2, df/2) = e^-2 (1 + 2) for df = 4
-        let sigma = col(2 + 2 * M);
-        let expect = (-2f64).exp() * 3.0;
-        check("gaussian P(sigma < s)", sigma.iter().map(|v| f64::from(u8::from(*v < SIGMA_SCALE))).collect(), expect);
+    check(&format!("{name} b/sd"), (0..iter).map(|i| b[i] * b[i] / s11[i]).collect(), 1.0);
+    let aux = col(2 + 2 * M);
+    match case.family {
+        "gaussian" => {
+            // sigma^2 ~ IG(df/2, df s^2/2): P(sigma < s) = Q(df/2, df/2) = e^-2 (1 + 2) for df = 4
+            let expect = (-2f64).exp() * 3.0;
+            check(&format!("{name} P(sigma < s)"), aux.iter().map(|v| f64::from(u8::from(*v < SIGMA_SCALE))).collect(), expect);
+        }
+        "neg_binomial_2" | "Gamma" => {
+            // exponential(rate): mean 1/rate, P(x < 1/rate) = 1 - 1/e
+            let mean = 1.0 / case.aux_rate;
+            check(&format!("{name} extra mean"), aux.clone(), mean);
+            check(&format!("{name} P(extra < mean)"), aux.iter().map(|v| f64::from(u8::from(*v < mean))).collect(), 1.0 - (-1f64).exp());
+        }
+        _ => {}
     }
 }
 
@@ -111,6 +150,45 @@ fn geweke_binomial() {
     run("binomial", 103);
 }
 
+/// The extra parameter's exponential(0.5) prior (mean 2), as the SBC runs use.
+const AUX_RATE: f64 = 0.5;
+
+#[test]
+fn geweke_neg_binomial_2() {
+    let case = Case { aux_rate: AUX_RATE, link: "log", ..Case::new("neg_binomial_2") };
+    run_case(case, 108, 120_000);
+}
+
+#[test]
+fn geweke_gamma() {
+    let case = Case { aux_rate: AUX_RATE, link: "log", ..Case::new("Gamma") };
+    run_case(case, 109, 120_000);
+}
+
+#[test]
+fn geweke_binomial_probit() {
+    run_case(Case { link: "probit", ..Case::new("binomial") }, 110, 120_000);
+}
+
+#[test]
+fn geweke_binomial_cloglog() {
+    run_case(Case { link: "cloglog", ..Case::new("binomial") }, 111, 120_000);
+}
+
+/// The sqrt link, whose means need eta > 0: the prior puts eta near 1.5 with small
+/// variances, so that its mass at eta <= 0 (where the sampler's likelihood is 0) is
+/// negligible.
+#[test]
+fn geweke_poisson_sqrt() {
+    let case = Case { link: "sqrt", a: [0.1, 0.06], fixef_mean: [1.5, 0.1], fixef_sd: [0.2, 0.15], ..Case::new("poisson") };
+    run_case(case, 112, 120_000);
+}
+
+#[test]
+fn geweke_gaussian_log() {
+    run_case(Case { link: "log", ..Case::new("gaussian") }, 113, 120_000);
+}
+
 /// Crossed factors, (1 | g1) + (1 | g2): the intercept is centred in g1, and g2's intercept
 /// deviations move with it by the exact translation step. Light-tailed inverse-Wishart priors
 /// (mean 0.3, finite variance) keep the joint chain away from extreme counts.
@@ -121,6 +199,7 @@ fn crossed_poisson(seed: u64) {
     let cov = || CovPrior::InvWishart { df, scale: vec![mean_sigma * (df - 2.0)] };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -134,6 +213,7 @@ fn crossed_poisson(seed: u64) {
         fixef_sd: vec![0.4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     })
     .unwrap();
     let init = ChainInit { fixef: vec![0.5], jitter_sd: vec![0.1], extra: 1.0 };
@@ -179,6 +259,7 @@ fn group_level_poisson(seed: u64, crossed: bool) {
     };
     let model = Model::new(ModelSpec {
         family: "poisson".into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -189,6 +270,7 @@ fn group_level_poisson(seed: u64, crossed: bool) {
         fixef_sd: vec![0.4, 0.5],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     })
     .unwrap();
     let t = model.terms.len() - 1;
@@ -243,6 +325,7 @@ fn nested(seed: u64, hw: bool) {
     };
     let model = Model::new(ModelSpec {
         family: family.into(),
+        link: String::new(),
         y: vec![0.0; n].into(),
         trials: vec![].into(),
         offset: vec![0.0; n].into(),
@@ -256,6 +339,7 @@ fn nested(seed: u64, hw: bool) {
         fixef_sd: vec![0.4],
         sigma_df: 1.0,
         sigma_scale: 1.0,
+        aux_rate: 1.0,
     })
     .unwrap();
     assert_eq!(model.nested.len(), 1, "b:a is found to nest in a");

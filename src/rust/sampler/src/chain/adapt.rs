@@ -23,6 +23,23 @@ const TARGET_ACCEPT: f64 = 0.6;
 /// walks, whose optimum is 0.44.
 const MOVE_TARGET_ACCEPT: f64 = 0.44;
 
+/// Target acceptance of the extra parameter's log-scale random walk (one-dimensional, as
+/// the expansion moves).
+const EXTRA_TARGET_ACCEPT: f64 = 0.44;
+
+/// Starting log step size of the extra parameter's random walk on the log scale, for n
+/// rows: 2.4 posterior sds where the log of a Gamma shape or of a negative binomial phi
+/// that the data identify well has sd about sqrt(2/n); at most 1.
+pub(super) fn initial_extra_log_step(n: usize) -> f64 {
+    (2.4 * (2.0 / n.max(1) as f64).sqrt()).min(1.0).ln()
+}
+
+/// Robbins-Monro update of the extra parameter's log step size from the mean acceptance
+/// probability of a sweep's proposals.
+pub(super) fn adapt_extra_step(ls: &mut f64, gain: f64, prob: f64) {
+    *ls += gain * (prob - EXTRA_TARGET_ACCEPT);
+}
+
 /// Starting log step size: the full Laplace step.
 pub(super) fn initial_log_scale(_d: usize) -> f64 {
     0.0
@@ -226,6 +243,7 @@ mod tests {
         let y = (0..n).map(|i| (1.1 + b[i / k] + 0.3 * std_normal(&mut rng)).exp().round()).collect();
         Model::new(ModelSpec {
             family: "poisson".into(),
+            link: String::new(),
             y,
             trials: vec![].into(),
             offset: vec![0.0; n].into(),
@@ -243,6 +261,7 @@ mod tests {
             fixef_sd: vec![2.5],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .unwrap()
     }

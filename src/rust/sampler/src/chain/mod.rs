@@ -51,7 +51,8 @@ impl ChainConfig {
 }
 
 /// Starting values: fixed effects jittered by `jitter_sd` per chain, and the family's extra
-/// parameter (gaussian: sigma; ignored by families without one).
+/// parameter (gaussian: sigma; neg_binomial_2: phi; Gamma: the shape; ignored by families
+/// without one).
 #[derive(Clone, Debug)]
 pub struct ChainInit {
     pub fixef: Vec<f64>,
@@ -66,6 +67,9 @@ pub struct ChainOutput {
     pub accept_fixef: f64,
     /// Post-warmup mean acceptance rate of the group steps, per term (NaN where Gibbs).
     pub accept_groups: Vec<f64>,
+    /// Post-warmup acceptance rate of the extra parameter's Metropolis proposals (NaN where
+    /// Gibbs or none).
+    pub accept_extra: f64,
 }
 
 /// Where a chain runs: its random stream (stream `chain` of `seed`), its threads for the

@@ -1,6 +1,6 @@
 //! A chain's state: the parameters, the row state, the step sizes it adapts, and its scratch.
 
-use super::adapt::{block_groups, group_work_len, initial_log_scale, initial_move_log_step, scaling_moves, StepSize};
+use super::adapt::{block_groups, group_work_len, initial_extra_log_step, initial_log_scale, initial_move_log_step, scaling_moves, StepSize};
 use super::ChainOutput;
 use crate::dist::std_normal;
 use crate::error::Error;
@@ -9,6 +9,7 @@ use crate::model::{Model, Source};
 use crate::params::{Coefs, CovState};
 use crate::rows::Rows;
 use crate::steps::block::Block;
+use crate::steps::extra::ExtraState;
 use crate::steps::Gauss;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -51,8 +52,11 @@ pub(super) struct Chain<'a, F> {
     pub f_old: Vec<f64>,
     pub f_new: Vec<f64>,
     pub terms: Vec<TermState>,
-    /// The state of the family's extra parameter (gaussian: sigma^2; see `Family::extra_start`).
+    /// The state of the family's extra parameter (gaussian: sigma^2; see `Family::extra_start`);
+    /// `fam` carries it (`Family::with_extra`).
     pub extra: f64,
+    /// What its step keeps between sweeps: step size, acceptance, statistics of the response.
+    pub extra_state: ExtraState,
     /// eta with the cached log-likelihood and score per row, and the scratch of proposals.
     pub rows: Rows,
     /// Update the groups of a term on the chain's rayon pool (the draws are the same).
@@ -81,7 +85,10 @@ pub(super) fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
 }
 
 impl<'a, F: Family + Copy> Chain<'a, F> {
-    /// The chain on stream `chain` of `seed`, at the jittered starting values.
+    /// The chain on stream `chain` of `seed`, at the jittered starting values (group
+    /// coefficients at their means). Where the log-likelihood is not finite there (means
+    /// outside the link's range), it starts without the jitter; if it is still not finite,
+    /// the model is invalid.
     pub fn new(fam: F, model: &'a Model, init: &super::ChainInit, seed: u64, chain: u64, parallel: bool) -> Result<Self, Error> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(chain);
@@ -93,13 +100,11 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
         if start.iter().any(|v| !v.is_finite()) {
             return Err(Error::invalid("starting values must be finite"));
         }
-        let alpha: Vec<f64> = model.alpha_cols.iter().map(|&c| start[c]).collect();
         let mut terms = Vec::new();
         for t in &model.terms {
             let q = t.q;
-            let theta: Vec<f64> = t.mean_col.iter().map(|mc| mc.map_or(0.0, |c| start[c])).collect();
             terms.push(TermState {
-                coefs: Coefs::at_mean(theta, t.m),
+                coefs: Coefs::at_mean(vec![0.0; q], 0),
                 cov: CovState::start(&t.cov_prior, q)?,
                 scale_steps: vec![initial_move_log_step(); q],
                 shear_steps: vec![initial_move_log_step(); q * q],
@@ -112,11 +117,12 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
             });
         }
         let qmax = model.terms.iter().map(|t| t.q).max().unwrap_or(0).max(p);
+        let extra = fam.extra_start(init.extra);
         let mut c = Chain {
-            fam,
+            fam: fam.with_extra(extra),
             model,
             rng,
-            alpha,
+            alpha: vec![],
             fix_chol: vec![0.0; p * p],
             fix_log_scale: initial_log_scale(p),
             fix_accepted: 0,
@@ -124,7 +130,8 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
             f_old: vec![0.0; p],
             f_new: vec![0.0; p],
             terms,
-            extra: fam.extra_start(init.extra),
+            extra,
+            extra_state: ExtraState::new(initial_extra_log_step(model.n)),
             // Gibbs steps need no cached log-likelihood
             rows: Rows::new(model.n, !fam.all_gibbs()),
             parallel,
@@ -135,8 +142,31 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
             work: vec![0.0; 3 * qmax * qmax + 7 * qmax + 4],
             y_sim: None,
         };
-        c.recompute_eta();
+        c.start_at(&start);
+        if !c.rows.cur.loglik().is_finite() {
+            c.start_at(&init.fixef);
+            if !c.rows.cur.loglik().is_finite() {
+                let (fam, link) = (model.family.family(), model.family.link());
+                return Err(Error::invalid(format!(
+                    "the starting values give means outside the range of the {} family's {} link (the log-likelihood is not finite there): start the fixed effects where every mean is valid",
+                    fam.name(),
+                    link.name()
+                )));
+            }
+        }
         Ok(c)
+    }
+
+    /// Fixed effects at `start`, every group's coefficients at their means, eta and the
+    /// row cache from them.
+    fn start_at(&mut self, start: &[f64]) {
+        let m = self.model;
+        self.alpha = m.alpha_cols.iter().map(|&c| start[c]).collect();
+        for (t, s) in m.terms.iter().zip(self.terms.iter_mut()) {
+            let theta: Vec<f64> = t.mean_col.iter().map(|mc| mc.map_or(0.0, |c| start[c])).collect();
+            s.coefs = Coefs::at_mean(theta, t.m);
+        }
+        self.recompute_eta();
     }
 
     fn recompute_eta(&mut self) {
@@ -165,11 +195,13 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
         self.refresh_cache();
     }
 
-    /// Recomputes the cached log-likelihood and score (after eta or the response changed).
+    /// Recomputes the cached log-likelihood and score, and what the extra parameter's step
+    /// keeps of the response (after eta or the response changed).
     pub fn refresh_cache(&mut self) {
         let m = self.model;
         let y = self.y_sim.as_deref().unwrap_or(&m.y);
         self.rows.cur.refresh(&self.fam, y, m.trials());
+        self.fam.observe_response(y, &mut self.extra_state);
     }
 
     /// The normal-linear model's data for its Gibbs steps: its residual variance is the
@@ -223,6 +255,8 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
         self.fix_accepted = 0;
         self.fix_tried = 0;
         self.terms.iter_mut().for_each(|t| t.accepted = 0);
+        self.extra_state.tried = 0;
+        self.extra_state.accepted = 0;
     }
 
     /// Acceptance rates after `kept_sweeps` sweeps of sampling (NaN for Gibbs steps).
@@ -235,6 +269,8 @@ impl<'a, F: Family + Copy> Chain<'a, F> {
             .zip(&self.terms)
             .map(|(t, s)| if gibbs { f64::NAN } else { s.accepted as f64 / (kept_sweeps * t.m as f64) })
             .collect();
-        ChainOutput { accept_fixef, accept_groups }
+        let st = &self.extra_state;
+        let accept_extra = if st.tried == 0 { f64::NAN } else { st.accepted as f64 / st.tried as f64 };
+        ChainOutput { accept_fixef, accept_groups, accept_extra }
     }
 }

@@ -1,12 +1,13 @@
 //! One sweep of the sampler: the order of its steps, and each step's use of the chain state.
 
-use super::adapt::{adapt_log_scale, adapt_move_step, group_work_len, StepSize, MANY_GROUPS};
+use super::adapt::{adapt_extra_step, adapt_log_scale, adapt_move_step, group_work_len, StepSize, MANY_GROUPS};
 use super::state::{two_mut, Chain, TermState};
 use crate::error::Error;
 use crate::family::Family;
 use crate::model::Source;
 use crate::rows::{GroupBlock, Rows};
 use crate::steps::block::{gibbs_block, mh_block};
+use crate::steps::extra::ExtraData;
 use crate::steps::expansion::{gibbs_scale_component, gibbs_shear_component, scale_component, scale_nested, shear_component, TermData};
 use crate::steps::gibbs::gibbs_group;
 use crate::steps::group::{metric_chol, mh_begin, mh_finish};
@@ -59,7 +60,7 @@ impl<F: Family + Copy> Chain<'_, F> {
                 self.expansion_steps(lik, ti, adapt);
             }
         }
-        self.extra = fam.draw_extra(&mut self.rng, y, &self.rows.cur.eta, &m.extra_prior, self.extra);
+        self.extra_step(y, adapt);
         self.y_sim = y_sim;
         // a fold without early exit vectorizes (any() compiles to a branch per row)
         let bad_eta = self.rows.cur.eta.iter().fold(false, |bad, e| bad | !e.is_finite());
@@ -67,6 +68,20 @@ impl<F: Family + Copy> Chain<'_, F> {
             return Err(Error::NonFinite);
         }
         Ok(())
+    }
+
+    /// The family's extra parameter (`Family::draw_extra`); the family follows it, and in
+    /// warmup the step size adapts to the sweep's acceptance.
+    fn extra_step(&mut self, y: &[f64], adapt: Option<f64>) {
+        let (m, fam) = (self.model, self.fam);
+        let st = &mut self.extra_state;
+        st.begin_sweep();
+        let d = ExtraData { y, trials: m.trials(), rows: &mut self.rows };
+        self.extra = fam.draw_extra(&mut self.rng, d, &m.extra_prior, st, self.extra);
+        self.fam = fam.with_extra(self.extra);
+        if let (Some(g), Some(p)) = (adapt, st.sweep_acceptance()) {
+            adapt_extra_step(&mut st.log_step, g, p);
+        }
     }
 
     /// All fixed effects as one block (Gibbs or Langevin Metropolis).
@@ -310,6 +325,7 @@ mod tests {
         z.extend_from_slice(&x);
         let spec = ModelSpec {
             family: "poisson".into(),
+            link: String::new(),
             y: y.into(),
             trials: vec![].into(),
             offset: vec![0.0; n].into(),
@@ -337,6 +353,7 @@ mod tests {
             fixef_sd: vec![2.5],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         };
         let model = Model::new(spec).unwrap();
         let init = ChainInit { fixef: vec![1.0], jitter_sd: vec![0.1], extra: 1.0 };

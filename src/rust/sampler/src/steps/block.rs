@@ -129,7 +129,7 @@ pub fn block_curvature<F: Family + ?Sized>(fam: &F, a: Block, trials: &[f64], et
     let n = eta.len();
     out.iter_mut().for_each(|v| *v = 0.0);
     for i in 0..n {
-        let w = fam.weight(trials[i], eta[i], 1.0);
+        let w = fam.weight(trials[i], eta[i]);
         if !w.is_finite() {
             continue;
         }
@@ -210,7 +210,7 @@ mod tests {
         }
         let st = &rows.cur;
         assert!((st.eta[3] - xs[3] * alpha2[0]).abs() < 1e-9, "eta follows the accepted block");
-        assert!(st.ll[3] == fam.loglik(ys[3], 1.0, st.eta[3], 1.0), "the cache follows eta");
+        assert!(st.ll[3] == fam.loglik(ys[3], 1.0, st.eta[3]), "the cache follows eta");
         let (m2, s2d) = mean_sd(&draws);
         assert!((m2 - pm).abs() < 6.0 * s2d / (draws.len() as f64).sqrt(), "{m2} vs {pm}");
         assert!((s2d * s2d / pv - 1.0).abs() < 0.05);

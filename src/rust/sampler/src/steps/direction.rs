@@ -142,6 +142,7 @@ mod tests {
         };
         let model = Model::new(ModelSpec {
             family: "binomial".into(),
+            link: String::new(),
             y: y.into(),
             trials: trials.into(),
             offset: vec![0.0; n].into(),
@@ -157,6 +158,7 @@ mod tests {
             fixef_sd: vec![],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .unwrap();
         let layouts: Vec<(bool, usize)> = model.terms.iter().map(|t| (t.contiguous, t.m)).collect();
@@ -179,7 +181,7 @@ mod tests {
                         let d = (coefs.beta[j * q + src] - coefs.theta[src]) * t.z[p * q + k];
                         let e = st.eta[i] + 0.7 * d;
                         assert!((prop.eta[p] - e).abs() < 1e-12, "eta at position {p}");
-                        let (ll, sc) = Binomial.loglik_score(model.y[i], model.trials()[i], e, 1.0);
+                        let (ll, sc) = Binomial.loglik_score(model.y[i], model.trials()[i], e);
                         assert!((prop.ll[p] - ll).abs() < 1e-12 && (prop.sc[p] - sc).abs() < 1e-12);
                         want += ll - st.ll[i];
                         d2 += d * d;

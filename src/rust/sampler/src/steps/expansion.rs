@@ -290,6 +290,7 @@ mod tests {
         let cov_prior = || CovPrior::InvWishart { df, scale: vec![s0] };
         let model = Model::new(ModelSpec {
             family: "poisson".into(),
+            link: String::new(),
             y: vec![0.0; n].into(),
             trials: vec![].into(),
             offset: vec![0.0; n].into(),
@@ -303,6 +304,7 @@ mod tests {
             fixef_sd: vec![],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .unwrap();
         let nest = &model.nested[0];

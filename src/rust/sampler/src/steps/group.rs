@@ -237,7 +237,7 @@ pub fn group_curvature<F: Family + ?Sized>(fam: &F, trials: &[f64], eta: &[f64],
     let q = (out.len() as f64).sqrt() as usize;
     out.iter_mut().for_each(|v| *v = 0.0);
     for (k, &i) in g.rows.iter().enumerate() {
-        let w = fam.weight(trials[i], eta[i], 1.0);
+        let w = fam.weight(trials[i], eta[i]);
         if !w.is_finite() {
             continue;
         }
@@ -312,7 +312,7 @@ mod tests {
             let proposal = Proposal { chol: &chol, scale: 1.0 };
             mh_group(&mut rng, lik(&Poisson, &y, &trials), &mut st.group(&mut prop, &rows, &z), &mut beta, prior, proposal, &mut work);
             assert!((st.eta[0] - beta[0]).abs() < 1e-12, "eta stays in sync with beta");
-            let (ll, sc) = Poisson.loglik_score(y[3], 1.0, st.eta[3], 1.0);
+            let (ll, sc) = Poisson.loglik_score(y[3], 1.0, st.eta[3]);
             assert!(st.ll[3] == ll && st.sc[3] == sc, "the cache stays in sync with eta");
             if it % 10 == 0 {
                 draws.push(beta[0]);

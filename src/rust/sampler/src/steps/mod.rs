@@ -5,7 +5,8 @@
 //! - [`gibbs`]: the Gibbs step of one group's coefficients (gaussian);
 //! - [`block`]: the fixed effects as one block, Gibbs or Langevin;
 //! - [`hyper`]: the group means theta, the covariances Sigma and the Huang-Wand variances;
-//! - [`extra`]: the families' extra parameters (gaussian: sigma^2);
+//! - [`extra`]: the families' extra parameters (gaussian sigma^2 by Gibbs; the negative
+//!   binomial's phi and the Gamma shape by log-scale Metropolis);
 //! - [`expansion`]: the scaling and shear moves of (b, Sigma), along the directions of
 //!   [`direction`];
 //! - [`translate`]: exact draws along directions that leave eta unchanged.
@@ -128,6 +129,7 @@ pub(crate) mod testing {
     pub fn prior_only(family: &str, m: usize, q: usize, cov_prior: CovPrior) -> (Model, Rows) {
         let model = Model::new(ModelSpec {
             family: family.into(),
+            link: String::new(),
             y: vec![1.0].into(),
             trials: vec![].into(),
             offset: vec![0.0].into(),
@@ -138,6 +140,7 @@ pub(crate) mod testing {
             fixef_sd: vec![],
             sigma_df: 1.0,
             sigma_scale: 1.0,
+            aux_rate: 1.0,
         })
         .unwrap();
         let mut rows = Rows { cur: RowState::new(1, true), prop: RowState::new(1, true) };
