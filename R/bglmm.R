@@ -129,7 +129,8 @@
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
 #' @param save_ranef Keep the draws of the group effects \code{b[...]} (default). With
 #'   \code{FALSE}, as rstanarm's and brms's \code{save_pars} for big data, the fit keeps only
-#'   the fixed effects, \code{sigma} and the covariances \code{Sigma}; see the section
+#'   the fixed effects, the extra parameter (\code{sigma}, \code{reciprocal_dispersion} or
+#'   \code{shape}) and the covariances \code{Sigma}; see the section
 #'   "Fits without group effects".
 #' @param future Run the chains through the future framework (one future per chain) instead
 #'   of threads of this R session, as brms's argument of the same name: see the section
