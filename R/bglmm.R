@@ -9,14 +9,16 @@
 #'
 #' Fits \eqn{y_{ij} \sim f(y \mid g^{-1}(w_{ij}'\alpha + x_{ij}'\beta_j))} with group
 #' coefficients \eqn{\beta_j \sim N(\theta, \Sigma)}, normal priors on \eqn{\alpha} and
-#' \eqn{\theta}, an inverse-Wishart prior on \eqn{\Sigma}, and for the gaussian family a
-#' scaled-inverse-\eqn{\chi^2} prior on \eqn{\sigma^2} (see [bglmm_prior()]).
+#' \eqn{\theta}, an inverse-Wishart prior on \eqn{\Sigma}, for the gaussian family a
+#' scaled-inverse-\eqn{\chi^2} prior on \eqn{\sigma^2}, and for the negative binomial and
+#' Gamma families an exponential prior on their extra parameter (see [bglmm_prior()]).
 #'
 #' The sampler (written in Rust) updates \eqn{\theta} and \eqn{\Sigma} by Gibbs steps, each
 #' group's coefficient vector by a multivariate normal Metropolis step whose proposal
-#' covariance follows the curvature of that group's log posterior, and the fixed effects
-#' that do not vary by group by a block Metropolis step; in the gaussian family every step is
-#' Gibbs. Proposals adapt during warmup only. A random coefficient whose column is also a
+#' covariance follows the curvature of that group's log posterior, the fixed effects
+#' that do not vary by group by a block Metropolis step, and the extra parameter of the
+#' negative binomial and Gamma families by a step of its own; in the gaussian family with
+#' the identity link every step is Gibbs. Proposals adapt during warmup only. A random coefficient whose column is also a
 #' fixed effect is centred on it (\eqn{\beta_j \sim N(\theta, \Sigma)}, Hoff 2009); the
 #' reported group effects \code{b[...]} are the deviations \eqn{\beta_j - \theta}, as in
 #' rstanarm.
@@ -46,11 +48,32 @@
 #' to the workers with the futures: for large data sets raise
 #' \code{options(future.globals.maxSize)}.
 #'
+#' @section Families and links:
+#' \tabular{lll}{
+#'   \strong{family} \tab \strong{links (default first)} \tab \strong{extra parameter} \cr
+#'   \code{gaussian} \tab identity, log, inverse \tab \code{sigma} (residual sd) \cr
+#'   \code{poisson} \tab log, identity, sqrt \tab none \cr
+#'   \code{binomial} \tab logit, probit, cloglog, cauchit, log \tab none \cr
+#'   \code{"neg_binomial_2"}, [nb2()] \tab log, identity, sqrt \tab
+#'     \code{reciprocal_dispersion} \eqn{\phi}: variance \eqn{\mu + \mu^2/\phi} \cr
+#'   \code{Gamma} \tab inverse, log, identity \tab \code{shape} \eqn{a}: variance \eqn{\mu^2/a} \cr
+#' }
+#' The names are rstanarm's, and so are the posterior predictive draws
+#' (\code{rnbinom(size = phi, mu = mu)}, \code{rgamma(shape = a, rate = a / mu)}) and the
+#' log-likelihood (the full densities, so that [loo_compare()][bglmm-loo] can compare a
+#' Poisson and a negative binomial fit of the same counts). Links that can leave the
+#' parameter space (identity or sqrt for counts, log for binomial, identity or inverse for
+#' Gamma) restrict the linear predictor to it: the sampler rejects proposals outside it, and
+#' the chains start inside it. The default priors of the coefficients do not depend on the
+#' link: with a link whose coefficients are on the scale of the response, set them on that
+#' scale (see "Priors and links" in [bglmm_prior()]). Quasi families have no likelihood and
+#' are not supported (for overdispersed counts use \code{"neg_binomial_2"}).
+#'
 #' @section Separation and other unbounded likelihoods:
 #' After sampling, \code{bglmm()} warns when the likelihood of the fixed effects has no
 #' finite maximum along some coefficient, so that its posterior is set by the prior alone:
 #' complete or quasi-complete separation in binomial data, or a factor level with only
-#' zero counts (Poisson) or only successes or failures (binomial). The test continues the
+#' zero counts (Poisson, negative binomial) or only successes or failures (binomial). The test continues the
 #' GLM fit of the fixed part (as [glm()] would give; on big data, on 2,000 evenly spaced
 #' rows plus the first rows of any design column that is zero on all of them, which are
 #' separated whenever all rows are) by a few reweighted least-squares
@@ -64,9 +87,14 @@
 #'   \code{(1 + x | g)}, \code{(x || g)}, crossed \code{(1 | a) + (1 | b)}, nested
 #'   \code{(1 | a/b)}. Without a random term the model is a Bayesian GLM.
 #' @param data A data frame.
-#' @param family \code{gaussian}, \code{poisson} or \code{binomial}, as a family function,
-#'   family object or name, with its canonical link. Binomial responses may be 0/1, logical,
-#'   a two-level factor (first level = failure) or \code{cbind(successes, failures)}.
+#' @param family \code{gaussian}, \code{poisson}, \code{binomial}, \code{Gamma} (as in
+#'   [glm()]: a family function, family object or name, with a link of the table in
+#'   "Families and links") or the negative binomial \code{"neg_binomial_2"} (the name,
+#'   [nb2()], or rstanarm's \code{neg_binomial_2()}; brms's \code{negbinomial()} and
+#'   glmmTMB's \code{nbinom2()} are taken as the same family). Binomial responses may be
+#'   0/1, logical, a two-level factor (first level = failure) or
+#'   \code{cbind(successes, failures)}; negative binomial responses are counts, Gamma
+#'   responses positive numbers.
 #' @param prior A [bglmm_prior()] specification.
 #' @param chains Number of Markov chains.
 #' @param iter Iterations per chain, warmup included.
@@ -92,8 +120,8 @@
 #'   weights are the numbers of trials of a response given as proportions
 #'   (\code{y / n ~ ..., weights = n}, the same model as \code{cbind(y, n - y) ~ ...});
 #'   gaussian weights are precisions, as in [lme4::lmer()]: row \eqn{i} has variance
-#'   \eqn{\sigma^2 / w_i}. The poisson family takes no weights (use an offset for
-#'   exposures). Predictions, \code{log_lik()} and \code{posterior_predict()} on
+#'   \eqn{\sigma^2 / w_i} (with the identity link only). The poisson, negative binomial and
+#'   Gamma families take no weights (use an offset for exposures). Predictions, \code{log_lik()} and \code{posterior_predict()} on
 #'   \code{newdata} evaluate the \code{weights} and \code{offset} expressions in
 #'   \code{newdata}.
 #' @param na.action How to handle missing values, as in [glm()] (default \code{na.omit}, with
@@ -101,7 +129,8 @@
 #' @param contrasts Optional contrasts for factors, as in [model.matrix()].
 #' @param save_ranef Keep the draws of the group effects \code{b[...]} (default). With
 #'   \code{FALSE}, as rstanarm's and brms's \code{save_pars} for big data, the fit keeps only
-#'   the fixed effects, \code{sigma} and the covariances \code{Sigma}; see the section
+#'   the fixed effects, the extra parameter (\code{sigma}, \code{reciprocal_dispersion} or
+#'   \code{shape}) and the covariances \code{Sigma}; see the section
 #'   "Fits without group effects".
 #' @param future Run the chains through the future framework (one future per chain) instead
 #'   of threads of this R session, as brms's argument of the same name: see the section
@@ -122,6 +151,17 @@
 #'               weights = size, subset = period != "4", chains = 2, iter = 1000,
 #'               refresh = 0, seed = 1)
 #' fixef(fit2)
+#' \donttest{
+#' # overdispersed counts: is the overdispersion real?
+#' fit_nb <- bglmm(live ~ conc * brood + (1 | flea), data = nitrofen, family = "neg_binomial_2",
+#'                 chains = 2, iter = 1000, refresh = 0, seed = 1)
+#' loo_compare(loo(fit), loo(fit_nb))
+#'
+#' # positive continuous responses, and a probit link
+#' fit3 <- bglmm(Reaction ~ Days + (Days | Subject), data = lme4::sleepstudy,
+#'               family = Gamma(link = "log"), chains = 2, iter = 1000, refresh = 0, seed = 1)
+#' fit4 <- update(fit2, family = binomial(link = "probit"))
+#' }
 #' @export
 bglmm <- function(formula, data = NULL, family = gaussian(), prior = bglmm_prior(),
                   chains = 4L, iter = 2000L, warmup = floor(iter / 2), thin = 1L,

@@ -20,8 +20,9 @@
 #'   \item \code{VarCorr}: an lme4 \code{"VarCorr.merMod"} object built from the posterior
 #'     means of the covariance matrices \code{Sigma} (and of \code{sigma} for the gaussian
 #'     family), as rstanarm does; \code{print} and \code{as.data.frame} work as in lme4.
-#'   \item \code{sigma}: posterior median of the residual sd (gaussian); 1 for poisson and
-#'     binomial, as in lme4 and rstanarm.
+#'   \item \code{sigma}: posterior median of the residual sd (gaussian); 1 for the other
+#'     families, as in rstanarm (the extra parameter of neg_binomial_2 and Gamma is in the
+#'     draws as \code{reciprocal_dispersion} or \code{shape}).
 #'   \item \code{vcov}: posterior covariance (or correlation) matrix of the fixed effects.
 #'   \item \code{confint}: central posterior (credible) intervals, as
 #'     [posterior_interval()][posterior_interval.bglmm] gives them, in the layout of
@@ -35,13 +36,14 @@
 #'     the terms of the fixed part (\code{fixed.only = TRUE}, the default), of the random
 #'     part (\code{random.only = TRUE}) or of the whole model (both \code{FALSE}).
 #'   \item \code{fitted}: posterior mean of [posterior_epred()][posterior_epred.bglmm] for
-#'     the data of the fit (the mean for gaussian and poisson, the success probability for
-#'     binomial, as in rstanarm).
+#'     the data of the fit (the mean, or for binomial the success probability, as in
+#'     rstanarm).
 #'   \item \code{residuals}: response residuals, observed minus fitted (for binomial the
 #'     observed proportion of successes minus the fitted probability; \code{NA} for rows of
 #'     zero trials).
 #'   \item \code{update}: [stats::update()] refits with changed arguments, e.g.
-#'     \code{update(fit, iter = 500)} or \code{update(fit, . ~ . - brood)}.
+#'     \code{update(fit, iter = 500)}, \code{update(fit, . ~ . - brood)} or
+#'     \code{update(fit, family = "neg_binomial_2")}.
 #' }
 #' \code{fixef}, \code{ranef} and \code{VarCorr} are the nlme generics (which lme4 and
 #' rstanarm also export), so loading those packages beside bglmm masks nothing.

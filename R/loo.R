@@ -5,7 +5,9 @@
 #'
 #' \code{log_lik} returns the log density of every observation under every posterior draw,
 #' normalizing constants included (\code{dnorm} with \code{sigma}, \code{dpois},
-#' \code{dbinom} with the trials), so values compare with rstanarm's. \code{loo} and
+#' \code{dbinom} with the trials, \code{dnbinom(size = reciprocal_dispersion, mu = mu)},
+#' \code{dgamma(shape = shape, rate = shape / mu)}), so values compare with rstanarm's and
+#' across families (a Poisson and a negative binomial fit of the same counts). \code{loo} and
 #' \code{waic} pass it to the loo package (\code{loo} with relative efficiencies computed
 #' from the chains), and [loo::loo_compare()] compares fits, either from their \code{loo}
 #' objects or from the fits themselves.
@@ -50,7 +52,7 @@ log_lik.bglmm <- function(object, newdata = NULL, offset = NULL, re.form = NULL,
                  need_trials = TRUE, need_y = TRUE)
   m <- draw_matrix(object, NULL)
   fam <- object$family
-  mu <- fam$linkinv(pp_eta(object, dat, m))
+  mu <- pp_mu(fam, pp_eta(object, dat, m), "log densities")
   family_log_density(fam, dat$y, mu, family_aux_draws(fam, m), dat$trials, dat$weights)
 }
 

@@ -204,7 +204,9 @@ print.bglmm <- function(x, digits = 3, ...) {
     print(signif(tab, digits))
   }
   show(colnames(x$X), "Fixed effects:")
-  show(scale_names(x), "Residual scale and group covariances:")
+  aux <- family_aux_name(x$family)
+  show(scale_names(x), if (is.null(aux) || aux == "sigma") "Residual scale and group covariances:"
+                       else sprintf("Family parameter (%s) and group covariances:", aux))
   cat("\nUse summary() for intervals, Rhat and ESS.\n")
   invisible(x)
 }

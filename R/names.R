@@ -3,7 +3,8 @@
 # these names:
 #   fixed effects     the columns of X: "(Intercept)", "conc"
 #   group effects     "b[<coefficient> <group>:<level>]", by term, then level, then coefficient
-#   extra parameter   the family's (family_aux_name()): "sigma"
+#   extra parameter   the family's (family_aux_name()): "sigma" (gaussian),
+#                     "reciprocal_dispersion" (neg_binomial_2), "shape" (Gamma); none otherwise
 #   covariances       "Sigma[<group>:<row>,<column>]", by term, lower triangles by column
 # The functions take the model data of bglmm_model_data() or a fit: both have X and re
 # (with group_name, levels and cnms per term).

@@ -5,9 +5,10 @@
 #' \code{bayes_R2} returns, for every posterior draw, \eqn{var(\mu) / (var(\mu) +
 #' \sigma^2_{res})} (Gelman, Goodrich, Gabry and Vehtari, 2019), where \eqn{\mu} are the
 #' expected responses of the observations ([posterior_epred()][posterior_epred.bglmm]) and
-#' the residual variance is \eqn{\sigma^2} for gaussian, the mean of \eqn{\mu} for poisson,
-#' and for binomial the mean of \eqn{n\mu(1-\mu)} with \eqn{\mu} scaled to counts
-#' \eqn{n\mu} (as rstanarm does).
+#' the residual variance is \eqn{\sigma^2} for gaussian (any link), the mean of \eqn{\mu}
+#' for poisson, the mean of \eqn{\mu + \mu^2/\phi} for neg_binomial_2, the mean of
+#' \eqn{\mu^2/a} for Gamma (shape \eqn{a}), and for binomial (any link) the mean of
+#' \eqn{n\mu(1-\mu)} with \eqn{\mu} scaled to counts \eqn{n\mu} (as rstanarm does).
 #'
 #' \code{pp_check} compares the observed response with responses simulated by
 #' [posterior_predict()][posterior_predict.bglmm] using a \code{ppc_} function of the

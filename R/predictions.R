@@ -5,10 +5,13 @@
 #' Posterior predictions of a bglmm fit
 #'
 #' For every posterior draw, the linear predictor (\code{posterior_linpred}), the expected
-#' response (\code{posterior_epred}: the mean for gaussian and poisson, the success
-#' probability for binomial, as in rstanarm) or a simulated response
-#' (\code{posterior_predict}: for binomial the number of successes out of the trials), for
-#' the data of the fit or for \code{newdata}. \code{predict} gives the posterior means of the
+#' response (\code{posterior_epred}: the inverse link of the linear predictor, i.e. the
+#' mean for gaussian, poisson, neg_binomial_2 and Gamma and the success probability for
+#' binomial, as in rstanarm) or a simulated response (\code{posterior_predict}: for binomial
+#' the number of successes out of the trials; for neg_binomial_2
+#' \code{rnbinom(size = reciprocal_dispersion, mu = mu)}, for Gamma
+#' \code{rgamma(shape = shape, rate = shape / mu)}), for the data of the fit or for
+#' \code{newdata}. \code{predict} gives the posterior means of the
 #' linear predictor (\code{type = "link"}) or of the expected response
 #' (\code{type = "response"}); \code{predictive_interval} gives central intervals of
 #' \code{posterior_predict}.
@@ -104,8 +107,10 @@ posterior_predict.bglmm <- function(object, newdata = NULL, draws = NULL, re.for
                  need_trials = TRUE)
   m <- draw_matrix(object, draws)
   fam <- object$family
-  mu <- fam$linkinv(pp_eta(object, dat, m))
-  y <- family_simulate(fam, mu, family_aux_draws(fam, m), dat$trials, dat$weights)
+  mu <- pp_mu(fam, pp_eta(object, dat, m), "simulated responses")
+  # NA means simulate NA (without the warnings of the r* functions)
+  y <- if (anyNA(mu)) suppressWarnings(family_simulate(fam, mu, family_aux_draws(fam, m), dat$trials, dat$weights))
+       else family_simulate(fam, mu, family_aux_draws(fam, m), dat$trials, dat$weights)
   if (!is.null(fun)) y <- match.fun(fun)(y)
   y
 }
@@ -169,6 +174,22 @@ pp_eta <- function(object, dat, m) {
   }
   dimnames(eta) <- list(NULL, dat$names)
   eta
+}
+
+# The means of the linear predictors eta (draws x observations), NA with a warning where
+# eta left the parameter space of a link that can (newdata beyond the fitted data, new
+# groups' effects); `what` are the results that are then NA.
+pp_mu <- function(fam, eta, what) {
+  mu <- fam$linkinv(eta)
+  bad <- family_invalid_mean(fam, mu)
+  if (any(bad)) {
+    warning(sprintf(paste0("For %d of the %d draws x observations the linear predictor is outside the ",
+                           "parameter space of the %s family with the %s link (newdata beyond the fitted ",
+                           "data, or new groups' effects): their %s are NA."),
+                    sum(bad), length(bad), fam$family, fam$link, what), call. = FALSE)
+    mu[bad] <- NA
+  }
+  mu
 }
 
 # Group effects of nnew new levels: for every draw s, independent N(0, Sigma_s) vectors.

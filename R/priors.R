@@ -8,10 +8,11 @@
 #' \describe{
 #'   \item{Fixed effects (and group means theta)}{Independent normal priors. For a
 #'     coefficient of column \eqn{x_k}, the default is \eqn{N(0, (2.5\, s_y / sd(x_k))^2)},
-#'     where \eqn{s_y} is \code{sd(y)} for the gaussian family and 1 otherwise
-#'     (\code{autoscale = FALSE} drops the \eqn{s_y / sd(x_k)} factor).}
+#'     where \eqn{s_y} is \code{sd(y)} for the gaussian family (whatever its link) and 1
+#'     otherwise (\code{autoscale = FALSE} drops the \eqn{s_y / sd(x_k)} factor).}
 #'   \item{Intercept}{The prior is set for the intercept at the mean of the predictors:
-#'     \eqn{N(\mu_c, (2.5\, s_y)^2)} with \eqn{\mu_c} = \code{mean(y)} (gaussian) or 0. The
+#'     \eqn{N(\mu_c, (2.5\, s_y)^2)} with \eqn{\mu_c} = \code{mean(y)} for the gaussian
+#'     family with the identity link, 0 otherwise (as rstanarm). The
 #'     sampler works with the raw intercept \eqn{\alpha = \alpha_c - \sum_k \bar x_k \beta_k},
 #'     whose prior is taken as normal with the implied mean and variance
 #'     \eqn{\sigma_c^2 + \sum_k \bar x_k^2 \sigma_k^2}.}
@@ -31,8 +32,28 @@
 #'     \eqn{S}. Note that an inverse-Wishart puts little mass on variances well below its scale.}
 #'   \item{Residual scale (gaussian)}{\eqn{\sigma^2 \sim} scaled-inverse-\eqn{\chi^2}
 #'     (\code{sigma_df}, \code{sigma_scale}\eqn{^2}), i.e. inverse-gamma
-#'     (\code{sigma_df}/2, \code{sigma_df * sigma_scale^2}/2); defaults 1 and \code{sd(y)}.}
+#'     (\code{sigma_df}/2, \code{sigma_df * sigma_scale^2}/2); defaults 1 and \code{sd(y)},
+#'     whatever the link.}
+#'   \item{Extra parameter of neg_binomial_2 and Gamma}{The reciprocal dispersion \eqn{\phi}
+#'     of \code{neg_binomial_2} (\code{reciprocal_dispersion}, variance
+#'     \eqn{\mu + \mu^2/\phi}) and the \code{shape} \eqn{a} of \code{Gamma} (variance
+#'     \eqn{\mu^2/a}) have an exponential prior with rate \code{aux_rate} (default 1, mean 1),
+#'     as rstanarm's default \code{prior_aux}.}
 #' }
+#'
+#' @section Priors and links:
+#' The default scales do not depend on the link, as in rstanarm: they suit coefficients on
+#' the scale of the canonical link (log, logit) and of links like it (probit, cloglog, the
+#' log link of Gamma), where a coefficient of 2.5 per sd of its column is already a large
+#' effect. With a link whose coefficients are on the scale of the response, the identity or
+#' sqrt links of counts and the identity or inverse links of Gamma, that scale may be far too
+#' narrow (mean counts of 50 on the identity link) or far too wide (an inverse link with a
+#' mean of 300 has an intercept near 0.003): set \code{intercept_location},
+#' \code{intercept_scale} and \code{fixef_scale} on that scale, or \code{autoscale = FALSE}
+#' and scales of your own. The same holds for the gaussian family with the log or inverse
+#' link, whose default scales are multiplied by \code{sd(y)}, the scale of the response
+#' rather than of the link. The covariance scales follow the same rule (\code{sd_scale},
+#' \code{cov_scale}).
 #'
 #' @param fixef_location,fixef_scale Location and scale of the normal priors on the
 #'   coefficients other than the intercept: one number for all, or a vector named by
@@ -51,6 +72,8 @@
 #'   (times the identity), a positive definite matrix (one term), or a list of those named by
 #'   grouping factor.
 #' @param sigma_df,sigma_scale Prior of the gaussian residual variance.
+#' @param aux_rate Rate of the exponential prior of neg_binomial_2's
+#'   \code{reciprocal_dispersion} and Gamma's \code{shape}.
 #' @param autoscale Scale the default fixed-effect and covariance scales by the data.
 #' @return An object of class \code{"bglmm_prior"} to pass as \code{prior} to [bglmm()].
 #' @references Huang, A. and Wand, M. P. (2013). Simple marginally noninformative prior
@@ -59,12 +82,24 @@
 #' @examples
 #' bglmm_prior(fixef_scale = 1, cov_df = 4)
 #' bglmm_prior(fixef_location = c(conc = 0), fixef_scale = c(conc = 0.01))
+#'
+#' # an identity link for counts: the intercept (at the mean of the predictors) and the
+#' # slope on the scale of the counts (nitrofen's live offspring: about 8 on average, from
+#' # about 10 at conc = 0 to 2 at conc = 310)
+#' pr <- bglmm_prior(intercept_location = 8, intercept_scale = 10, fixef_scale = c(conc = 0.1),
+#'                   autoscale = FALSE)
+#' \donttest{
+#' fit <- bglmm(live ~ conc + (1 | flea), data = nitrofen, family = poisson(link = "identity"),
+#'              prior = pr, chains = 2, iter = 1000, refresh = 0, seed = 1)
+#' }
+#' # a prior with more mass on little overdispersion (larger reciprocal_dispersion)
+#' bglmm_prior(aux_rate = 0.1)
 #' @export
 bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
                         intercept_location = NULL, intercept_scale = 2.5,
                         sd_df = 2, sd_scale = 1,
                         cov_df = NULL, cov_scale = NULL,
-                        sigma_df = 1, sigma_scale = NULL,
+                        sigma_df = 1, sigma_scale = NULL, aux_rate = 1,
                         autoscale = TRUE) {
   check_num(fixef_location, "fixef_location", finite = TRUE)
   check_num(fixef_scale, "fixef_scale", positive = TRUE)
@@ -82,6 +117,7 @@ bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
   if (!is.null(cov_df)) check_num(cov_df, "cov_df", positive = TRUE, scalar = TRUE)
   check_num(sigma_df, "sigma_df", positive = TRUE, scalar = TRUE)
   if (!is.null(sigma_scale)) check_num(sigma_scale, "sigma_scale", positive = TRUE, scalar = TRUE)
+  check_num(aux_rate, "aux_rate", positive = TRUE, scalar = TRUE)
   check_flag(autoscale, "autoscale")
   if (!is.null(cov_scale) && !is.list(cov_scale)) check_cov_scale(cov_scale, "cov_scale")
   if (is.list(cov_scale)) {
@@ -94,7 +130,7 @@ bglmm_prior <- function(fixef_location = 0, fixef_scale = 2.5,
     list(fixef_location = fixef_location, fixef_scale = fixef_scale,
          intercept_location = intercept_location, intercept_scale = intercept_scale,
          sd_df = sd_df, sd_scale = sd_scale, cov_df = cov_df, cov_scale = cov_scale, sigma_df = sigma_df,
-         sigma_scale = sigma_scale, autoscale = autoscale),
+         sigma_scale = sigma_scale, aux_rate = aux_rate, autoscale = autoscale),
     class = "bglmm_prior"
   )
 }
@@ -114,7 +150,9 @@ check_cov_scale <- function(s, name) {
 }
 
 # Resolves the prior specification against the data: one location and scale per fixed
-# effect, an inverse-Wishart df and scale per term, sigma's prior.
+# effect, an inverse-Wishart df and scale per term, gaussian sigma's prior (`sigma`, NULL
+# for other families) and the exponential prior of the extra parameter of neg_binomial_2
+# and Gamma (`aux`, list(dist, rate); absent for other families).
 resolve_prior <- function(prior, md, family) {
   if (!inherits(prior, "bglmm_prior")) {
     stop("'prior' must be made by bglmm_prior().", call. = FALSE)
@@ -124,9 +162,11 @@ resolve_prior <- function(prior, md, family) {
   fixef <- fixef_prior(prior, md$X, s_y, family_response_location(family, md$y))
   terms <- lapply(md$re, term_prior, prior = prior, s_y = s_y)
   names(terms) <- vapply(md$re, function(t) t$group_name, "")
-  list(location = fixef$location, scale = fixef$scale, terms = terms,
-       sigma = family_aux_prior(family, prior, s_y),
-       autoscale = prior$autoscale, spec = prior)
+  aux <- family_aux_prior(family, prior, s_y)
+  pr <- list(location = fixef$location, scale = fixef$scale, terms = terms, sigma = aux$sigma,
+             autoscale = prior$autoscale, spec = prior)
+  pr$aux <- aux$aux
+  pr
 }
 
 # Location and scale of the normal prior of each fixed effect (named by column of X); the
@@ -227,7 +267,7 @@ fill_named <- function(value, names, what) {
 #' @method prior_summary bglmm
 prior_summary.bglmm <- function(object, digits = 3, ...) {
   pr <- object$prior
-  structure(pr, class = "bglmm_prior_summary", digits = digits)
+  structure(pr, class = "bglmm_prior_summary", digits = digits, aux_name = family_aux_name(object$family))
 }
 
 #' @export
@@ -251,6 +291,9 @@ print.bglmm_prior_summary <- function(x, digits = attr(x, "digits") %||% 3, ...)
   }
   if (!is.null(x$sigma)) {
     cat(sprintf("\nsigma^2 ~ scaled-inv-chi-squared(df = %s, scale = %s^2)\n", f(x$sigma$df), f(x$sigma$scale)))
+  }
+  if (!is.null(x$aux)) {
+    cat(sprintf("\n%s ~ %s(rate = %s)\n", attr(x, "aux_name") %||% "aux", x$aux$dist, f(x$aux$rate)))
   }
   invisible(x)
 }

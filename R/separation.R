@@ -4,8 +4,9 @@
 # the boundary rule and the words of the warning are the family's (family_separation()).
 
 # Warns about fixed effects along which the likelihood increases without bound (complete or
-# quasi-complete separation in binomial data; zero counts separated from the others in
-# Poisson data, e.g. a factor level with only zeros), when their posterior shows it: a
+# quasi-complete separation in binomial data, whatever the link; zero counts separated from
+# the others in Poisson or negative binomial data, e.g. a factor level with only zeros), when
+# their posterior shows it: a
 # posterior sd of at least `min_ratio` (0.2) times the prior sd means the data did not shrink the
 # prior. cand are the candidates found before sampling (unbounded_fixef()); draws the kept
 # draws. Returns the names of the coefficients warned about.
@@ -42,7 +43,8 @@ prior_hint <- function(coefs) {
 # while along a divergent direction each step moves the linear predictor of the boundary
 # observations by about 1 (the working response is eta +- 1 where mu is at 0 or 1). A
 # coefficient is implicated if it moves the linear predictor by more than 1 in `steps`
-# steps, or loses all its information (its observations' weights vanish).
+# steps, or loses all its information (its observations' weights vanish). The steps are
+# those of the GLM's family (family_glm_family(): Poisson for neg_binomial_2).
 unbounded_fixef <- function(g, md, family, steps = 5L) {
   sep <- family_separation(family)
   if (is.null(sep) || is.null(g) || ncol(md$X) == 0L) return(character(0))
@@ -56,7 +58,7 @@ unbounded_fixef <- function(g, md, family, steps = 5L) {
   if (!any(ok)) return(character(0))
   rows <- attr(g, "rows") %||% seq_len(nrow(md$X))
   X <- md$X[rows, ok, drop = FALSE]
-  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset[rows], family, b0[ok], steps)
+  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset[rows], family_glm_family(family), b0[ok], steps)
   moved <- abs(b1 - b0[ok]) * apply(abs(X), 2, max)
   colnames(X)[is.na(moved) | moved > 1]
 }

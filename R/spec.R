@@ -61,16 +61,20 @@ check_size <- function(n_draws, n_par) {
   }
 }
 
-# The model as the sampler reads it (the glue's ModelSpec): the family's name, the data
-# (not copied), one entry per random-effects term and the priors.
+# The model as the sampler reads it (the glue's ModelSpec): the family's and the link's
+# names, the data (not copied), one entry per random-effects term and the priors: gaussian
+# sigma's (sigma_df, sigma_scale; 1 for other families) and the rate of the exponential
+# prior of the extra parameter of neg_binomial_2 and Gamma (aux_rate; 1 for other families).
 sampler_spec <- function(md, family, pr) {
   spec <- list(
-    family = family_spec_name(family), y = md$y, trials = as.numeric(md$trials), offset = md$offset,
-    x = md$X, p = as.numeric(ncol(md$X)),
+    family = family_spec_name(family), link = family_link(family), y = md$y,
+    trials = as.numeric(md$trials), offset = md$offset, x = md$X, p = as.numeric(ncol(md$X)),
     terms = lapply(seq_along(md$re), function(t) term_spec(md$re[[t]], pr$terms[[t]])),
     fixef_mean = unname(pr$location), fixef_sd = unname(pr$scale),
-    sigma_df = as.numeric(pr$sigma$df %||% 1), sigma_scale = as.numeric(pr$sigma$scale %||% 1)
+    sigma_df = as.numeric(pr$sigma$df %||% 1), sigma_scale = as.numeric(pr$sigma$scale %||% 1),
+    aux_rate = as.numeric(pr$aux$rate %||% 1)
   )
+  # gaussian precision weights, with the identity link only (family_check_weights())
   if (!is.null(md$weights)) spec <- weight_rows(spec, sqrt(md$weights))
   spec
 }
@@ -104,7 +108,9 @@ weight_rows <- function(spec, sw) {
 }
 
 # The run's settings for the sampler: fit_settings() with the sweeps, the starting values
-# (initial_values()) and the parameter names in the order the draws are written.
+# (initial_values(); init_aux is the family's extra parameter: gaussian sigma,
+# neg_binomial_2's reciprocal dispersion, Gamma's shape, 1 without one) and the parameter
+# names in the order the draws are written.
 sampler_config <- function(settings, init, par_names) {
   s <- settings
   list(
@@ -112,7 +118,9 @@ sampler_config <- function(settings, init, par_names) {
     sweeps = as.numeric(s$sweeps), save_ranef = s$save_ranef, first_chain = 0,
     chains = as.numeric(s$chains), cores = as.numeric(s$cores), seed = as.numeric(s$seed),
     refresh = as.numeric(s$refresh), init_fixef = init$fixef, init_jitter = init$jitter,
-    init_sigma = init$aux, par_names = par_names
+    init_aux = init$aux,
+    init_sigma = init$aux, # until the glue reads init_aux
+    par_names = par_names
   )
 }
 

@@ -15,11 +15,58 @@ ef <- function(formula, data = err_data(), ...) {
 }
 
 test_that("unsupported family or link", {
-  expect_error(ef(y ~ x, family = Gamma()), "The family 'Gamma' is not supported: use gaussian, poisson or binomial")
-  expect_error(ef(y ~ x, family = "quasipoisson"), "family 'quasipoisson' is not supported")
-  expect_error(ef(bin ~ x, family = binomial(link = "probit")), "supports only the 'logit' link, not 'probit'")
-  expect_error(ef(y ~ x, family = gaussian(link = "log")), "supports only the 'identity' link, not 'log'")
-  expect_error(ef(y ~ x, family = 3), "'family' must be gaussian, poisson or binomial")
+  supported <- "use gaussian, poisson, binomial, neg_binomial_2 or Gamma"
+  expect_error(ef(y ~ x, family = inverse.gaussian()),
+               paste0("The family 'inverse.gaussian' is not supported: ", supported, "\\. For positive continuous"))
+  expect_error(ef(cnt ~ x, family = "quasipoisson"),
+               paste0("family 'quasipoisson' is not supported: ", supported, ".*family = \"neg_binomial_2\""))
+  expect_error(ef(cnt ~ x, family = quasipoisson()), "family 'quasipoisson' is not supported.*neg_binomial_2")
+  expect_error(ef(bin ~ x, family = quasibinomial), "family 'quasibinomial' is not supported")
+  expect_error(ef(y ~ x, family = quasi()), "family 'quasi' is not supported")
+  expect_error(ef(cnt ~ x, family = "negative.binomial"), "fixes theta")
+  # MASS's (a recommended package, not a dependency of bglmm)
+  if (requireNamespace("MASS", quietly = TRUE)) {
+    negative.binomial <- getExportedValue("MASS", "negative.binomial")
+    expect_error(ef(cnt ~ x, family = negative.binomial(2)),
+                 "family 'Negative Binomial\\(2\\)' is not supported.*fixes theta: use family = \"neg_binomial_2\"")
+    expect_error(ef(cnt ~ x, family = negative.binomial), "fixes theta: use family = \"neg_binomial_2\"")
+  }
+  expect_error(ef(y ~ x, family = "nosuchfamily"), paste0("Unknown family 'nosuchfamily': ", supported))
+  expect_error(ef(y ~ x, family = 3), paste0("'family' must be ", sub("use ", "", supported)))
+  expect_error(ef(cnt ~ x, family = poisson(link = stats::power(1 / 3))),
+               "The poisson family supports only the links 'log', 'identity' or 'sqrt', not 'mu\\^0.333'")
+  expect_error(nb2("logit"), "The neg_binomial_2 family supports only the links 'log', 'identity' or 'sqrt', not 'logit'")
+  expect_error(ef(bin ~ x, family = binomial(link = stats::make.link("sqrt"))),
+               "binomial family supports only the links 'logit', 'probit', 'cloglog', 'cauchit' or 'log', not 'sqrt'")
+})
+
+test_that("responses impossible for the new families, and weights they do not take", {
+  d <- err_data()
+  d$pos <- exp(d$y)
+  d$pos[7] <- 0
+  expect_error(ef(pos ~ x, d, family = Gamma("log")), "A Gamma response must be positive numbers \\(y > 0\\); it has 1 value <= 0")
+  d$pos[8] <- -2
+  expect_error(ef(pos ~ x, d, family = Gamma), "it has 2 values <= 0")
+  d <- err_data()
+  d$cnt[3] <- -1
+  expect_error(ef(cnt ~ x, d, family = "neg_binomial_2"), "A neg_binomial_2 response must be non-negative whole numbers")
+  d$cnt[3] <- 2.5
+  expect_error(ef(cnt ~ x, d, family = nb2), "A neg_binomial_2 response must be non-negative whole numbers")
+  # a binomial response with a Gamma (or negative binomial) family
+  expect_error(ef(cbind(s, n - s) ~ x, family = Gamma), "cbind\\(successes, failures\\) is a binomial response: the Gamma family needs a numeric vector")
+  expect_error(ef(cbind(s, n - s) ~ x, family = nb2()), "is a binomial response: the neg_binomial_2 family")
+  d <- err_data()
+  d$yes <- factor(ifelse(d$bin == 1, "yes", "no"))
+  expect_error(ef(yes ~ x, d, family = Gamma), "response must be a numeric vector for the Gamma family")
+  # weights: gaussian precisions only with the identity link; none for neg_binomial_2 and Gamma
+  d <- err_data()
+  d$w <- runif(100, 0.5, 2)
+  d$pos <- exp(d$y)
+  expect_error(ef(pos ~ x, d, family = gaussian(link = "log"), weights = w),
+               "Gaussian 'weights' \\(precisions\\) are supported with the identity link only, not the 'log' link")
+  expect_error(ef(cnt ~ x, d, family = "neg_binomial_2", weights = w),
+               "'weights' are taken by the binomial family .* not by neg_binomial_2. For exposures, use offset")
+  expect_error(ef(pos ~ x, d, family = Gamma("log"), weights = w), "'weights' are .* not by Gamma\\.$")
 })
 
 test_that("poisson response must be non-negative whole numbers", {

@@ -209,11 +209,11 @@ test_that("family as poisson, poisson() or \"poisson\" gives the same fit", {
 test_that("unsupported families and links give clear errors", {
   d <- make_data()
   d$pos <- exp(d$y)
-  expect_error(quick_fit(pos ~ x, d, family = Gamma()), "family 'Gamma' is not supported")
-  expect_error(quick_fit(bin ~ x, d, family = binomial(link = "probit")),
-               "binomial family supports only the 'logit' link, not 'probit'")
-  expect_error(quick_fit(cnt ~ x, d, family = poisson(link = "identity")),
-               "poisson family supports only the 'log' link")
+  expect_error(quick_fit(pos ~ x, d, family = inverse.gaussian()), "family 'inverse.gaussian' is not supported")
+  expect_error(quick_fit(bin ~ x, d, family = binomial(link = make.link("sqrt"))),
+               "binomial family supports only the links 'logit', 'probit', 'cloglog', 'cauchit' or 'log', not 'sqrt'")
+  expect_error(quick_fit(cnt ~ x, d, family = poisson(link = power(1 / 3))),
+               "poisson family supports only the links 'log', 'identity' or 'sqrt'")
   expect_error(quick_fit(cnt ~ x, d, family = "nosuchfamily"), "Unknown family 'nosuchfamily'")
 })
 
