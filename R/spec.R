@@ -118,9 +118,7 @@ sampler_config <- function(settings, init, par_names) {
     sweeps = as.numeric(s$sweeps), save_ranef = s$save_ranef, first_chain = 0,
     chains = as.numeric(s$chains), cores = as.numeric(s$cores), seed = as.numeric(s$seed),
     refresh = as.numeric(s$refresh), init_fixef = init$fixef, init_jitter = init$jitter,
-    init_aux = init$aux,
-    init_sigma = init$aux, # until the glue reads init_aux
-    par_names = par_names
+    init_aux = init$aux, par_names = par_names
   )
 }
 

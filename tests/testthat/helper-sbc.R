@@ -82,22 +82,11 @@ sbc_aux_name <- function(family) {
   switch(family, gaussian = "sigma", neg_binomial_2 = "reciprocal_dispersion", Gamma = "shape", NULL)
 }
 
-# Every configuration whose family the installed bglmm fits (the families and links of
-# sbc_more_families reached the sampler before bglmm's R side; until it knows them, their
-# configurations are left out).
 sbc_all_configs <- function() {
   out <- list()
   for (s in sbc_structures) for (f in sbc_families) out[[paste(f, s, sep = "/")]] <- sbc_config(f, s)
-  for (fs in sbc_more) {
-    if (sbc_family_supported(fs[1])) out[[paste(fs, collapse = "/")]] <- sbc_config(fs[1], fs[2])
-  }
+  for (fs in sbc_more) out[[paste(fs, collapse = "/")]] <- sbc_config(fs[1], fs[2])
   out
-}
-
-# Whether the installed bglmm knows the family (and link) of a configuration's family name.
-sbc_family_supported <- function(family) {
-  fam <- sbc_bglmm_family(list(family = family))
-  !inherits(try(bglmm:::bglmm_family(fam), silent = TRUE), "try-error")
 }
 
 # The fixed design of a configuration (the same in every simulation): x scaled to sd 1 and

@@ -300,7 +300,6 @@ test_that("the sampler's specification has the link and aux_rate, its config ini
                      cores = 1, seed = 1, refresh = 0)
     config <- bglmm:::sampler_config(settings, init, "p")
     expect_identical(config$init_aux, init$aux)
-    expect_identical(config$init_sigma, init$aux)
   }
   expect_identical(spec$sigma_scale, sd(d$pos))
 })

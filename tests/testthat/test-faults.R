@@ -82,10 +82,11 @@ test_that("the sampler's own errors carry their kind: an invalid model is 'inval
                warmup = 2, refresh = 0, seed = 1)
   spec <- list(family = "no_such_family", y = fit$y, trials = numeric(0), offset = numeric(0),
                x = fit$X, p = as.numeric(ncol(fit$X)), terms = list(),
-               fixef_mean = c(0, 0), fixef_sd = c(1, 1), sigma_df = 1, sigma_scale = 1)
+               fixef_mean = c(0, 0), fixef_sd = c(1, 1), sigma_df = 1, sigma_scale = 1,
+               link = "log", aux_rate = 1)
   config <- list(iter = 4, warmup = 2, thin = 1, sweeps = 1, save_ranef = TRUE, first_chain = 0,
                  chains = 1, cores = 1, seed = 1, refresh = 0, init_fixef = c(0, 0),
-                 init_jitter = c(0, 0), init_sigma = 1, par_names = colnames(fit$X))
+                 init_jitter = c(0, 0), init_aux = 1, par_names = colnames(fit$X))
   out <- bglmm:::bglmm_sample(spec, config)
   expect_identical(out$error_class, "invalid_model")
   expect_error(bglmm:::run_sampler(spec, config, FALSE), "no_such_family", class = "bglmm_invalid_model")

@@ -128,19 +128,6 @@ fn real(f: &Fields, name: &str) -> Result<f64> {
     field(f, name)?.as_real().ok_or_else(|| internal(format!("field '{name}' must be a number")))
 }
 
-/// A field that callers written before it existed do not send (absent or NULL): None then.
-fn optional<'a>(f: &'a Fields, name: &str) -> Option<&'a Robj> {
-    f.get(name).filter(|r| !r.is_null())
-}
-
-/// The number in an optional field, or `default` where it is absent.
-fn real_or(f: &Fields, name: &str, default: f64) -> Result<f64> {
-    match optional(f, name) {
-        Some(r) => r.as_real().ok_or_else(|| internal(format!("field '{name}' must be a number"))),
-        None => Ok(default),
-    }
-}
-
 fn count(f: &Fields, name: &str) -> Result<usize> {
     let v = real(f, name)?;
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
@@ -221,12 +208,7 @@ fn sample(spec: List, config: List) -> Result<Robj> {
     let s = fields(spec)?;
     let term_lists = list_field(&s, "terms")?.values().map(term_fields).collect::<Result<Vec<_>>>()?;
     let terms = term_lists.iter().map(term_spec).collect::<Result<Vec<_>>>()?;
-    // `link` and `aux_rate` came with the families of issue 19: a caller without them gets
-    // the family's default link (R's) and a rate of 1 (which only neg_binomial_2 and Gamma read)
-    let link = match optional(&s, "link") {
-        Some(r) => r.as_str().ok_or_else(|| internal("field 'link' must be a string"))?,
-        None => "",
-    };
+    let link = field(&s, "link")?.as_str().ok_or_else(|| internal("field 'link' must be a string"))?;
     let model_spec = ModelSpec {
         family: field(&s, "family")?.as_str().unwrap_or("").to_string(),
         link: link.to_string(),
@@ -240,7 +222,7 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         fixef_sd: reals(&s, "fixef_sd")?,
         sigma_df: real(&s, "sigma_df")?,
         sigma_scale: real(&s, "sigma_scale")?,
-        aux_rate: real_or(&s, "aux_rate", 1.0)?,
+        aux_rate: real(&s, "aux_rate")?,
     };
     let model = Model::new(model_spec)?;
     // the chains allocate in their threads' own arenas, which cannot reuse what Model::new
@@ -257,9 +239,8 @@ fn sample(spec: List, config: List) -> Result<Robj> {
         first_chain: count(&c, "first_chain")? as u64,
     };
     let chains = count(&c, "chains")?;
-    // the extra parameter's start (sigma, phi or the shape); `init_sigma` before issue 19
-    let init_aux = if optional(&c, "init_aux").is_some() { real(&c, "init_aux")? } else { real(&c, "init_sigma")? };
-    let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, extra: init_aux };
+    // the extra parameter's start (sigma, phi or the shape)
+    let init = ChainInit { fixef: reals(&c, "init_fixef")?, jitter_sd: reals(&c, "init_jitter")?, extra: real(&c, "init_aux")? };
     let inits = vec![init; chains];
     let seed = count(&c, "seed")? as u64;
     let cores = count(&c, "cores")?;
