@@ -22,14 +22,18 @@ sbc_structures <- c("intercept", "slope", "crossed", "grouplevel", "nested")
 # Families with an extra parameter and non-canonical links (binomial with trials), and three
 # correlated random coefficients: run in these combinations only.
 sbc_more_families <- c("neg_binomial_2", "Gamma", "probit", "cloglog")
-sbc_more_structures <- "slope3"
+sbc_more_structures <- c("slope3", "sparse")
 sbc_more <- list(c("neg_binomial_2", "intercept"), c("neg_binomial_2", "slope"),
                  c("Gamma", "intercept"), c("Gamma", "slope"), c("probit", "intercept"),
-                 c("probit", "crossed"), c("cloglog", "intercept"), c("poisson", "slope3"))
+                 c("probit", "crossed"), c("cloglog", "intercept"), c("poisson", "slope3"),
+                 c("neg_binomial_2", "sparse"), c("Gamma", "sparse"))
 
 # The configuration of one family x structure: design sizes, formula, prior.
 # grouplevel: x is constant within the groups (a group-level predictor); nested: (1 | a/b),
-# 3 levels of b in each of 4 levels of a; slope3: (1 + x + x2 | g).
+# 3 levels of b in each of 4 levels of a; slope3: (1 + x + x2 | g); sparse: (1 | g) with
+# one row in each of 6 groups, where the data say little about the extra parameter, so that
+# its prior and the Jacobian of its log-scale step weigh in the posterior (the quick run's
+# check of that step).
 # Covariance priors: the default Huang-Wand prior for the intercept, intercept-and-slope
 # and group-level structures; a plain inverse-Wishart (cov_df, cov_scale) for the crossed
 # and nested structures, so that both covariance priors are calibrated.
@@ -43,7 +47,8 @@ sbc_config <- function(family, structure) {
     crossed = "x + (1 | g1) + (1 | g2)",
     grouplevel = "x + (1 | g)",
     nested = "x + (1 | a/b)",
-    slope3 = "x + x2 + (1 + x + x2 | g)"
+    slope3 = "x + x2 + (1 + x + x2 | g)",
+    sparse = "x + (1 | g)"
   )
   # Half-t(2) standard deviations (the package default sd_df = 2, uniform correlations) have
   # such a heavy tail that under the log link of the poisson family about 1 prior draw in
@@ -64,10 +69,11 @@ sbc_config <- function(family, structure) {
     formula = stats::as.formula(paste(lhs, "~", rhs)),
     prior = do.call(bglmm::bglmm_prior, prior_args),
     # intercept and grouplevel: 12 groups x 6 rows; slope: 15 x 8; crossed: 10 x 8 levels,
-    # each cell once; nested: 4 levels of a x 3 of b x 4 rows; slope3: 20 x 8
+    # each cell once; nested: 4 levels of a x 3 of b x 4 rows; slope3: 20 x 8; sparse: 6 x 1
     n_groups = switch(structure, intercept = , grouplevel = 12L, slope = 15L, crossed = c(10L, 8L),
-                      nested = c(4L, 3L), slope3 = 20L),
-    n_per = switch(structure, intercept = , grouplevel = 6L, slope = , slope3 = 8L, crossed = 1L, nested = 4L),
+                      nested = c(4L, 3L), slope3 = 20L, sparse = 6L),
+    n_per = switch(structure, intercept = , grouplevel = 6L, slope = , slope3 = 8L, crossed = ,
+                   sparse = 1L, nested = 4L),
     # a distinct stream of seeds per configuration
     seed = 1000L * match(family, c(sbc_families, sbc_more_families)) +
       100L * match(structure, c(sbc_structures, sbc_more_structures))
@@ -141,7 +147,8 @@ sbc_terms <- function(cfg) {
     crossed = list(g1 = "(Intercept)", g2 = "(Intercept)"),
     grouplevel = list(g = "(Intercept)"),
     nested = list(`b:a` = "(Intercept)", a = "(Intercept)"),
-    slope3 = list(g = c("(Intercept)", "x", "x2"))
+    slope3 = list(g = c("(Intercept)", "x", "x2")),
+    sparse = list(g = "(Intercept)")
   )
 }
 
@@ -212,7 +219,9 @@ sbc_simulate <- function(cfg, design, rp) {
     gaussian = stats::rnorm(n, eta, sigma),
     poisson = stats::rpois(n, exp(eta)),
     neg_binomial_2 = stats::rnbinom(n, size = aux, mu = exp(eta)),
-    Gamma = stats::rgamma(n, shape = aux, rate = aux / exp(eta)),
+    # a tiny shape gives draws below the smallest double, which rgamma returns as 0 (not a
+    # Gamma response): they are kept at the smallest positive double instead
+    Gamma = pmax(stats::rgamma(n, shape = aux, rate = aux / exp(eta)), .Machine$double.xmin),
     bernoulli = stats::rbinom(n, 1L, stats::plogis(eta)),
     stats::rbinom(n, design$trials, sbc_probability(cfg, eta))
   )
