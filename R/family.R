@@ -263,6 +263,13 @@ family_aux_init <- function(fam, y, g) family_entry(fam)$aux_init(y, g)
 # and the words of the warning (`what` is separated; a factor `level` with only ...).
 family_separation <- function(fam) family_entry(fam)$separation
 
+# The family of the GLM whose IRLS steps find the separated directions: the starting GLM's
+# (family_glm_family()), or for the binomial probit, cloglog and cauchit links the logit
+# (see the binomial entry).
+family_separation_glm_family <- function(fam) {
+  (family_separation(fam)$glm_family %||% family_glm_family)(fam)
+}
+
 # ---- the model's distribution, draw by draw ----------------------------------------------
 # mu: expected responses, draws x observations; aux: the extra parameter, one per draw; y,
 # trials, weights: one per observation (numeric(0) or NULL where the family has none).
@@ -518,9 +525,17 @@ families <- list(
     aux_prior = function(prior, s_y) list(),
     aux_init = function(y, g) 1,
     glm_dispersion = function(g) 1,
+    # Separation is a property of the data, the same for every link whose probabilities
+    # cover (0, 1). Along a divergent direction a logit IRLS step moves the boundary rows'
+    # eta by about 1, a probit or cloglog step by about 1 / eta or 1 / exp(eta), and a cauchit
+    # GLM stays far from the boundary (1 - p ~ 1 / (pi eta)): those links are checked with the
+    # logit GLM. The log link's probabilities stop at 1 (at eta = 0): its own.
     separation = list(near_boundary = function(mu) pmin(mu, 1 - mu) < 1e-4,
                       what = "The data separate the outcome",
-                      level = "only successes or only failures"),
+                      level = "only successes or only failures",
+                      glm_family = function(fam) {
+                        if (fam$link %in% c("probit", "cloglog", "cauchit")) stats::binomial() else fam
+                      }),
     log_density = function(y, mu, aux, trials, weights) {
       stats::dbinom(by_draw(y, mu), by_draw(trials, mu), mu, log = TRUE)
     },

@@ -43,11 +43,16 @@ prior_hint <- function(coefs) {
 # while along a divergent direction each step moves the linear predictor of the boundary
 # observations by about 1 (the working response is eta +- 1 where mu is at 0 or 1). A
 # coefficient is implicated if it moves the linear predictor by more than 1 in `steps`
-# steps, or loses all its information (its observations' weights vanish). The steps are
-# those of the GLM's family (family_glm_family(): Poisson for neg_binomial_2).
+# steps, or loses all its information (its observations' weights vanish). g is the
+# starting GLM (family_glm_family(): Poisson for neg_binomial_2); for the binomial links
+# whose steps along such a direction are much smaller than 1, the check fits its own GLM
+# with the logit link (family_separation_glm_family()) and takes the steps of that.
 unbounded_fixef <- function(g, md, family, steps = 5L) {
   sep <- family_separation(family)
-  if (is.null(sep) || is.null(g) || ncol(md$X) == 0L) return(character(0))
+  if (is.null(sep)) return(character(0))
+  sf <- family_separation_glm_family(family)
+  if (!identical(sf$link, family_glm_family(family)$link)) g <- fixed_glm(md, family, sf)
+  if (is.null(g) || ncol(md$X) == 0L) return(character(0))
   # the fitted values of the observations along a divergent direction go to the boundary
   # (probability 0 or 1, mean 0): without any near it, skip the IRLS steps (big data)
   mu <- g$fitted.values
@@ -58,7 +63,7 @@ unbounded_fixef <- function(g, md, family, steps = 5L) {
   if (!any(ok)) return(character(0))
   rows <- attr(g, "rows") %||% seq_len(nrow(md$X))
   X <- md$X[rows, ok, drop = FALSE]
-  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset[rows], family_glm_family(family), b0[ok], steps)
+  b1 <- irls_steps(X, g$y, g$prior.weights, md$offset[rows], g$family, b0[ok], steps)
   moved <- abs(b1 - b0[ok]) * apply(abs(X), 2, max)
   colnames(X)[is.na(moved) | moved > 1]
 }

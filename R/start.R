@@ -13,16 +13,18 @@ fit_start <- function(md, family, pr) {
 # rows is one of every subset that has rows of each column. The subset is max_rows evenly
 # spaced rows plus, for a column that is zero on all of them (a rare factor level), its first
 # nonzero rows. On big data the GLM's garbage (about 2 KB per row) would otherwise be the
-# peak of the whole call. attr(, "rows") are the rows used. The GLM's family is
-# family_glm_family() (Poisson for neg_binomial_2) with the model's link; a link that can
-# leave the parameter space starts glm.fit inside it, at the mean response (mean_start()),
-# so that glm.fit halves its steps to stay inside.
-fixed_glm <- function(md, family, max_rows = 2000L) {
+# peak of the whole call. attr(, "rows") are the rows used. The GLM's family gf is
+# family_glm_family() (Poisson for neg_binomial_2) with the model's link (the separation
+# check may ask for another); the model's link, if it can leave the parameter space, starts
+# glm.fit inside it, at the mean response (mean_start()), so that glm.fit halves its steps
+# to stay inside.
+fixed_glm <- function(md, family, gf = family_glm_family(family), max_rows = 2000L) {
   rows <- glm_rows(md$X, max_rows)
   d <- family_glm_data(family, md$y[rows], md$trials[rows], md$weights[rows])
-  gf <- family_glm_family(family)
   X <- md$X[rows, , drop = FALSE]
-  start <- if (family_bounded_link(family)) mean_start(X, md$offset[rows], gf, d$y, d$weights)
+  start <- if (gf$link == family$link && family_bounded_link(family)) {
+    mean_start(X, md$offset[rows], gf, d$y, d$weights)
+  }
   g <- tryCatch(suppressWarnings(stats::glm.fit(X, d$y, weights = d$weights, start = start,
                                                 offset = md$offset[rows], family = gf)),
                 error = function(e) NULL)

@@ -94,6 +94,27 @@ test_that("the divergence test finds exactly the unbounded directions of the GLM
   d <- data.frame(x = 1:10)
   d$y <- as.numeric(d$x > 6)
   expect_setequal(unb(y ~ x, d, binomial()), c("(Intercept)", "x"))
+  # every binomial link: a level with only successes is found (the probit, cloglog and
+  # cauchit GLMs' steps along it are far smaller than 1, so the check takes logit's), and
+  # overlapping data give nothing
+  set.seed(5)
+  d <- data.frame(f = gl(3, 40))
+  d$y <- rbinom(120, 1, c(0.3, 0.5, 1)[d$f])
+  d$z <- rbinom(120, 1, c(0.3, 0.5, 0.8)[d$f])
+  for (link in c("logit", "probit", "cloglog", "cauchit")) {
+    expect_identical(unb(y ~ f, d, binomial(link)), "f3", label = link)
+    expect_identical(unb(z ~ f, d, binomial(link)), character(0), label = link)
+  }
+})
+
+test_that("a factor level with only successes is warned about with every binomial link", {
+  set.seed(5)
+  d <- data.frame(f = gl(3, 40), g = gl(12, 10))
+  d$y <- rbinom(120, 1, c(0.3, 0.5, 1)[d$f])
+  for (link in c("cloglog", "cauchit")) {
+    expect_warning(quick_fit(y ~ f + (1 | g), d, family = binomial(link), iter = 300),
+                   "The data separate the outcome along f3", label = link)
+  }
 })
 
 test_that("on big data the starting GLM uses evenly spaced rows and still finds separation", {
