@@ -172,11 +172,17 @@ family_link <- function(fam) fam$link
 # start inside it (family_inside()).
 family_bounded_link <- function(fam) fam$link %in% family_entry(fam)$bounded_links
 
-# Which expected responses mu (any array) are not means of the family: a negative mean of
-# counts, a mean of Gamma that is not positive, a probability outside [0, 1], an infinite
-# gaussian mean. Only a link that can leave the parameter space gives them, on new data or
-# with new groups' effects (the sampler keeps the fitted rows inside).
-family_invalid_mean <- function(fam, mu) !family_entry(fam)$valid_mean(mu)
+# Which linear predictors eta (any array) have no mean of the family: their mean mu is not
+# one (a negative mean of counts, a mean of Gamma that is not positive, a probability
+# outside [0, 1], an infinite gaussian mean), or the link is sqrt and eta < 0 (its mean
+# eta^2 is that of -eta: the sampler keeps eta > 0). Only a link that can leave the
+# parameter space gives them, on new data or with new groups' effects (the sampler keeps
+# the fitted rows inside).
+family_invalid_eta <- function(fam, eta, mu = fam$linkinv(eta)) {
+  bad <- !family_entry(fam)$valid_mean(mu)
+  if (fam$link == "sqrt") bad <- bad | (!is.na(eta) & eta < 0)
+  bad
+}
 
 # Whether the linear predictors eta are inside the parameter space of the family and link
 # (finite, valid for the link, and with valid means).

@@ -79,7 +79,7 @@ posterior_linpred.bglmm <- function(object, transform = FALSE, newdata = NULL, d
   if (!is.null(seed)) set.seed(seed)
   dat <- pp_data(object, newdata, re.form, allow_new_levels, offset)
   eta <- pp_eta(object, dat, draw_matrix(object, draws))
-  if (isTRUE(transform)) object$family$linkinv(eta) else eta
+  if (isTRUE(transform)) pp_mu(object$family, eta, "expected responses") else eta
 }
 
 #' @rdname bglmm-predictions
@@ -181,7 +181,7 @@ pp_eta <- function(object, dat, m) {
 # groups' effects); `what` are the results that are then NA.
 pp_mu <- function(fam, eta, what) {
   mu <- fam$linkinv(eta)
-  bad <- family_invalid_mean(fam, mu)
+  bad <- family_invalid_eta(fam, eta, mu)
   if (any(bad)) {
     warning(sprintf(paste0("For %d of the %d draws x observations the linear predictor is outside the ",
                            "parameter space of the %s family with the %s link (newdata beyond the fitted ",

@@ -192,3 +192,28 @@ test_that("Gamma on nearly constant data: finite draws, a huge shape, no hang", 
   expect_true(all(is.finite(log_lik(fit))))
   expect_true(all(posterior_predict(fit, seed = 1) > 0))
 })
+
+test_that("expected responses beyond a link's range are NA with a warning, as simulated ones are", {
+  skip_if_not(sampler_knows(poisson("sqrt")), "the installed sampler does not fit the poisson sqrt link")
+  set.seed(3)
+  d <- data.frame(x = runif(100), g = gl(10, 10))
+  d$y <- rpois(100, 1 + 4 * d$x)
+  nd <- data.frame(x = c(-5, 0.5), g = "1")
+  for (link in c("identity", "sqrt")) {
+    fit <- bglmm(y ~ x + (1 | g), data = d, family = poisson(link), chains = 2, iter = 300,
+                 refresh = 0, seed = 1)
+    # at x = -5 every draw's eta is below 0: a negative mean (identity), or for sqrt the
+    # square of the eta of the other branch, which the model does not have
+    expect_true(all(posterior_linpred(fit, newdata = nd)[, 1] < 0))
+    msg <- sprintf("outside the parameter space of the poisson family with the %s link.*expected responses are NA", link)
+    expect_warning(ep <- posterior_epred(fit, newdata = nd), msg)
+    expect_true(all(is.na(ep[, 1])) && all(ep[, 2] > 0), label = link)
+    expect_warning(p <- predict(fit, newdata = nd, type = "response"), msg)
+    expect_true(is.na(p[1]) && p[2] > 0, label = link)
+    expect_warning(pp <- posterior_predict(fit, newdata = nd, seed = 1), "simulated responses are NA")
+    expect_true(all(is.na(pp[, 1])) && !anyNA(pp[, 2]), label = link)
+    expect_silent(predict(fit, newdata = nd))   # the link's scale: eta
+    expect_silent(posterior_epred(fit))         # the fitted rows are inside
+  }
+})
+

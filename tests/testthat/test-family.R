@@ -177,7 +177,7 @@ test_that("what differs for neg_binomial_2 and Gamma is read from the table", {
   expect_false(inside(poisson(), c(1, NaN)))
   # means that are not the family's, elementwise (from newdata or new groups' effects)
   mu <- c(-0.5, 0, 0.5, 1.5, Inf, NA)
-  invalid <- function(f) bglmm:::family_invalid_mean(f, mu)
+  invalid <- function(f) bglmm:::family_invalid_eta(f, rep(1, length(mu)), mu)
   expect_identical(invalid(poisson("identity")), c(TRUE, FALSE, FALSE, FALSE, FALSE, TRUE))
   expect_identical(invalid(nb2("identity")), invalid(poisson("identity")))
   expect_identical(invalid(binomial("log")), c(TRUE, FALSE, FALSE, TRUE, TRUE, TRUE))
@@ -189,6 +189,12 @@ test_that("what differs for neg_binomial_2 and Gamma is read from the table", {
                  "For 1 of the 4 draws x observations the linear predictor is outside the parameter space of the poisson family with the identity link.*simulated responses are NA")
   expect_identical(mu, matrix(c(2, NA, 0.5, 3), 2))
   expect_silent(bglmm:::pp_mu(poisson(), eta, "log densities"))
+  # the sqrt link's eta < 0 has no mean (stats' linkinv gives eta^2, the mean of -eta)
+  expect_identical(bglmm:::family_invalid_eta(poisson("sqrt"), c(-1, 0, 2, NA)), c(TRUE, FALSE, FALSE, TRUE))
+  expect_identical(bglmm:::family_invalid_eta(nb2("sqrt"), c(-1, 0, 2)), c(TRUE, FALSE, FALSE))
+  expect_warning(mu <- bglmm:::pp_mu(nb2("sqrt"), eta, "expected responses"),
+                 "For 1 of the 4 .* neg_binomial_2 family with the sqrt link.*expected responses are NA")
+  expect_identical(mu, matrix(c(4, NA, 0.25, 9), 2))
 })
 
 test_that("the densities, simulations and residual variances of neg_binomial_2 and Gamma are the stats ones", {
