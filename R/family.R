@@ -450,6 +450,22 @@ count_separation <- list(near_boundary = function(mu) mu < 1e-4,
                          what = "The zero counts are separated from the others",
                          level = "only zero counts")
 
+# Gamma's log density: stats::dgamma's, which is -Inf where y / mu or the shape is extreme
+# (a response near the smallest double, a tiny shape: its rate shape / mu underflows), and
+# there the density's formula (which the sampler uses), which is finite.
+gamma_log_density <- function(y, mu, aux, trials, weights) {
+  y <- by_draw(y, mu)
+  ll <- stats::dgamma(y, shape = aux, rate = aux / mu, log = TRUE)
+  bad <- !is.finite(ll) & is.finite(mu) & mu > 0
+  if (any(bad)) {
+    a <- rep_len(aux, length(mu))[bad]
+    m <- mu[bad]
+    yb <- y[bad]
+    ll[bad] <- a * (log(a) - log(m)) + (a - 1) * log(yb) - a * (yb / m) - lgamma(a)
+  }
+  ll
+}
+
 # The exponential prior of an extra parameter, with bglmm_prior()'s aux_rate.
 exponential_aux_prior <- function(prior, s_y) {
   list(aux = list(dist = "exponential", rate = prior$aux_rate %||% 1))
@@ -593,9 +609,7 @@ families <- list(
     aux_init = gamma_shape_init,
     glm_dispersion = pearson_dispersion,
     separation = NULL,
-    log_density = function(y, mu, aux, trials, weights) {
-      stats::dgamma(by_draw(y, mu), shape = aux, rate = aux / mu, log = TRUE)
-    },
+    log_density = gamma_log_density,
     simulate = function(mu, aux, trials, weights) stats::rgamma(length(mu), shape = aux, rate = aux / mu),
     residual_variance = function(mu, aux, trials, weights) rowMeans(mu^2 / aux)
   )

@@ -98,12 +98,15 @@ mean_start <- function(X, offset, family, y, weights) {
 
 # The weighted mean of the starting means of glm.fit (the family's `initialize`, evaluated
 # as glm.fit evaluates it); an error where the family has none (a log-link gaussian with
-# y <= 0).
+# y <= 0). Responses near the largest double overflow weighted.mean()'s sum: then the
+# weights are normalised first.
 glm_start_mean <- function(family, y, weights) {
   nobs <- length(y)
   etastart <- start <- mustart <- NULL
   eval(family$initialize)
-  stats::weighted.mean(mustart, weights)
+  m <- stats::weighted.mean(mustart, weights)
+  if (is.infinite(m)) m <- sum(mustart * (weights / sum(weights)))
+  m
 }
 
 # The starting values of the mean start (mean_start()) on all rows, list(fixef, jitter), with

@@ -217,3 +217,27 @@ test_that("expected responses beyond a link's range are NA with a warning, as si
   }
 })
 
+test_that("Gamma: a response near the smallest or the largest double gives finite draws and log densities", {
+  skip_if_not(sampler_knows(Gamma(link = "log")), "the installed sampler does not fit Gamma")
+  set.seed(7)
+  d <- data.frame(x = rnorm(60), g = gl(6, 10))
+  e <- rexp(60)
+  for (scale in c(1e-310, 1e-300, 1e307)) {
+    d$y <- e * scale
+    fit <- bglmm(y ~ x + (1 | g), data = d, family = Gamma(link = "log"), chains = 2, iter = 300,
+                 refresh = 0, seed = 1)
+    expect_true(all(is.finite(fit$draws)), label = format(scale))
+    ll <- log_lik(fit)
+    expect_true(all(is.finite(ll)), label = format(scale))
+  }
+  # where stats::dgamma is finite, its values; where it underflows to -Inf, the formula's
+  mu <- matrix(c(2, 4.9e23, 3, 1), 2)
+  y <- c(6e-312, 0.5)
+  ll <- bglmm:::gamma_log_density(y, mu, c(0.0013, 2), NULL, NULL)
+  a <- c(0.0013, 2, 0.0013, 2)
+  want <- a * log(a / mu) + (a - 1) * log(rep(y, each = 2)) - a * rep(y, each = 2) / mu - lgamma(a)
+  expect_equal(as.vector(ll), as.vector(want))
+  expect_identical(stats::dgamma(6e-312, shape = 2, rate = 2 / 4.9e23, log = TRUE), -Inf)
+  expect_equal(ll[2], 2 * log(2 / 4.9e23) + log(6e-312) - 2 * 6e-312 / 4.9e23)
+  expect_identical(ll[c(1, 3, 4)], stats::dgamma(rep(y, each = 2), shape = a, rate = a / mu, log = TRUE)[c(1, 3, 4)])
+})
