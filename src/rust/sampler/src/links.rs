@@ -3,7 +3,8 @@
 //! can leave the family's parameter space (identity or sqrt for counts, inverse for Gamma,
 //! log for binomial) gives `None` there, and the family makes that eta impossible.
 
-use crate::special::{ln_cdf_normal, mills_ratio_given};
+use crate::special::{ln_cdf_mills, ln_cdf_mills_both};
+use crate::vmath::exp_lane;
 use std::f64::consts::PI;
 
 /// A link function g, eta = g(mu).
@@ -129,19 +130,10 @@ impl Link {
                 })
             }
             Link::Probit => {
-                let (ln_p, ln_q) = (ln_cdf_normal(eta), ln_cdf_normal(-eta));
-                Some(Prob { ln_p, ln_q, dln_p: mills_ratio_given(eta, ln_p), dln_q: -mills_ratio_given(-eta, ln_q) })
+                let (ln_p, dln_p, ln_q, d_q) = ln_cdf_mills_both(eta);
+                Some(Prob { ln_p, ln_q, dln_p, dln_q: -d_q })
             }
-            Link::Cloglog => {
-                // p = 1 - exp(-e), e = exp(eta): ln q = -e, d ln p = e / (exp(e) - 1)
-                // e capped at the largest double: exp(e) - 1 overflows first, and ln q stays
-                // finite (then d ln p = 0 and the weight 0, not 0 * inf)
-                let e = eta.exp().min(f64::MAX);
-                let dln_p = if e > 700.0 { 0.0 } else if e == 0.0 { 1.0 } else { e / e.exp_m1() };
-                // ln p = ln(1 - exp(-e)) = eta - e/2 + O(e^2) where e is tiny (it underflows below -745)
-                let ln_p = if e < 1e-10 { eta - 0.5 * e } else { (-(-e).exp_m1()).ln() };
-                Some(Prob { ln_p, ln_q: -e, dln_p, dln_q: -e })
-            }
+            Link::Cloglog => Some(cloglog_prob(eta, cloglog_e(eta))),
             Link::Cauchit => {
                 // p = 1/2 + atan(eta)/pi; the smaller of p and q as atan(1/|eta|)/pi
                 let d = 1.0 / (PI * (1.0 + eta * eta));
@@ -161,6 +153,81 @@ impl Link {
             }
             _ => None,
         }
+    }
+
+    /// (ln p, d ln p / d eta) alone, which is all a row without failures needs; None where
+    /// `probability` is None. The probit's (one logarithm in the lower tail) and cloglog's
+    /// cost half or less of `probability`.
+    #[inline]
+    pub fn p_side(self, eta: f64) -> Option<(f64, f64)> {
+        match self {
+            Link::Probit => Some(ln_cdf_mills(eta)),
+            Link::Cloglog => Some(cloglog_p_side(eta, cloglog_e(eta))),
+            _ => self.probability(eta).map(|p| (p.ln_p, p.dln_p)),
+        }
+    }
+
+    /// (ln q, d ln q / d eta), q = 1 - p, alone, which is all a row without successes
+    /// needs; None where `probability` is None. The cloglog's is one exp.
+    #[inline]
+    pub fn q_side(self, eta: f64) -> Option<(f64, f64)> {
+        match self {
+            Link::Probit => {
+                let (ln_q, d) = ln_cdf_mills(-eta);
+                Some((ln_q, -d))
+            }
+            Link::Cloglog => {
+                let e = cloglog_e(eta);
+                Some((-e, -e))
+            }
+            _ => self.probability(eta).map(|p| (p.ln_q, p.dln_q)),
+        }
+    }
+}
+
+/// The cloglog link's e = exp(eta), by vmath's exp (whose lanes `BinomialLink::prepare`
+/// computes for a batch of rows, with the same bits), capped at the largest double: exp(e) - 1
+/// overflows first, and ln q = -e stays finite (then d ln p = 0 and the weight 0, not 0 * inf).
+#[inline]
+pub fn cloglog_e(eta: f64) -> f64 {
+    exp_lane(eta).min(f64::MAX)
+}
+
+/// The cloglog link's probability from e = `cloglog_e(eta)`: p = 1 - exp(-e), ln q = -e,
+/// d ln p = e / (exp(e) - 1), d ln q = -e.
+#[inline]
+pub fn cloglog_prob(eta: f64, e: f64) -> Prob {
+    let (ln_p, dln_p) = cloglog_p_side(eta, e);
+    Prob { ln_p, ln_q: -e, dln_p, dln_q: -e }
+}
+
+/// The cloglog link's (ln p, d ln p / d eta) from e = `cloglog_e(eta)`.
+#[inline]
+pub fn cloglog_p_side(eta: f64, e: f64) -> (f64, f64) {
+    (cloglog_ln_p(eta, e), cloglog_dln_p(e))
+}
+
+/// The cloglog link's ln p = ln(1 - exp(-e)): eta - e/2 + O(e^2) where e is tiny (vmath's
+/// exp gives 0 below -707).
+#[inline]
+fn cloglog_ln_p(eta: f64, e: f64) -> f64 {
+    if e < 1e-10 {
+        eta - 0.5 * e
+    } else {
+        (-(-e).exp_m1()).ln()
+    }
+}
+
+/// The cloglog link's d ln p / d eta = e / (exp(e) - 1): 0 where exp(e) - 1 overflows (not
+/// 0 * inf), 1 at e = 0.
+#[inline]
+fn cloglog_dln_p(e: f64) -> f64 {
+    if e > 700.0 {
+        0.0
+    } else if e == 0.0 {
+        1.0
+    } else {
+        e / e.exp_m1()
     }
 }
 
@@ -258,6 +325,33 @@ mod tests {
             }
         }
         assert!(Link::Log.probability(0.0).is_none() && Link::Identity.probability(0.2).is_none());
+    }
+
+    #[test]
+    fn one_side_is_that_of_the_probability() {
+        // relative, or absolute for values near 0: ln of the larger side, from ln(1 - t) on
+        // one path and from the log of a number near 1 on the other, agree to 1e-16 or so
+        let close = |a: f64, b: f64| a == b || (a - b).abs() <= (1e-13 * a.abs().max(b.abs())).max(1e-15);
+        for link in [Link::Probit, Link::Cloglog, Link::Cauchit, Link::Log] {
+            let etas: Vec<f64> = if link == Link::Log {
+                vec![-800.0, -30.0, -2.0, -0.3, -1e-9, 0.0, 0.5]
+            } else {
+                (0..=160).map(|k| -40.0 + 0.5 * k as f64).chain([-800.0, -37.5, 37.5, 800.0, 0.0, -1e-12]).collect()
+            };
+            for eta in etas {
+                let (p, ps, qs) = (link.probability(eta), link.p_side(eta), link.q_side(eta));
+                assert_eq!(p.is_some(), ps.is_some(), "{link:?} at {eta}");
+                assert_eq!(p.is_some(), qs.is_some(), "{link:?} at {eta}");
+                if let (Some(p), Some((lp, dp)), Some((lq, dq))) = (p, ps, qs) {
+                    assert!(close(p.ln_p, lp) && close(p.dln_p, dp), "{link:?} p side at {eta}: {p:?} {lp} {dp}");
+                    assert!(close(p.ln_q, lq) && close(p.dln_q, dq), "{link:?} q side at {eta}: {p:?} {lq} {dq}");
+                    if link == Link::Cloglog {
+                        assert_eq!((p.ln_p.to_bits(), p.dln_p.to_bits()), (lp.to_bits(), dp.to_bits()));
+                        assert_eq!((p.ln_q.to_bits(), p.dln_q.to_bits()), (lq.to_bits(), dq.to_bits()));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,8 +8,9 @@
 use super::canonical::{check_counts, check_sigma_prior, check_successes};
 use super::{ExtraPrior, Family};
 use crate::dist::std_normal;
-use crate::links::Link;
+use crate::links::{cloglog_p_side, cloglog_prob, Link, Prob};
 use crate::special::mul_ln;
+use crate::vmath::exp_slice;
 use crate::steps::extra::{draw_sigma2_link, ExtraData, ExtraState};
 use rand::Rng;
 
@@ -124,17 +125,27 @@ impl Family for BinomialLink {
         "binomial"
     }
     /// y ln p + (n - y) ln q (an impossible outcome that did not occur costs nothing) and
-    /// y (ln p)' + (n - y) (ln q)'.
+    /// y (ln p)' + (n - y) (ln q)'. A row with no failures (every bernoulli success) or no
+    /// successes needs one side of the probability only (`Link::p_side`, `q_side`: the
+    /// same bits as `probability`'s for the probit's one side and the cloglog's).
     #[inline]
     fn loglik_score(&self, y: f64, n: f64, eta: f64) -> (f64, f64) {
-        match self.link.probability(eta) {
-            Some(p) => {
-                let f = n - y;
-                let score = if y == 0.0 { 0.0 } else { y * p.dln_p } + if f == 0.0 { 0.0 } else { f * p.dln_q };
-                finite_or_invalid((mul_ln(y, p.ln_p) + mul_ln(f, p.ln_q), score))
-            }
-            None => INVALID,
+        let l = self.link;
+        binomial_row(y, n, || l.p_side(eta), || l.q_side(eta), || l.probability(eta))
+    }
+    /// The cloglog link: exp(eta) into `t`, several rows at a time.
+    fn prepare(&self, eta: &[f64], t: &mut [f64], _u: &mut [f64]) {
+        if self.link == Link::Cloglog {
+            exp_slice(eta, t);
         }
+    }
+    #[inline]
+    fn loglik_score_prepared(&self, y: f64, n: f64, eta: f64, t: f64, _u: f64) -> (f64, f64) {
+        if self.link != Link::Cloglog {
+            return self.loglik_score(y, n, eta);
+        }
+        let e = t.min(f64::MAX);
+        binomial_row(y, n, || Some(cloglog_p_side(eta, e)), || Some((-e, -e)), || Some(cloglog_prob(eta, e)))
     }
     fn weight(&self, n: f64, eta: f64) -> f64 {
         self.link.probability(eta).map_or(0.0, |p| n * p.weight())
@@ -148,6 +159,36 @@ impl Family for BinomialLink {
     fn simulate<R: Rng + ?Sized>(&self, rng: &mut R, eta: f64, trials: f64, _extra: f64) -> f64 {
         let p = self.link.probability(eta).map_or(0.0, |p| p.ln_p.exp());
         rand_distr::Binomial::new(trials as u64, p.clamp(0.0, 1.0)).map_or(0.0, |d| rand_distr::Distribution::sample(&d, rng) as f64)
+    }
+}
+
+/// A binomial row's (loglik, score) from its probability's sides: the success side alone
+/// (`p_side`: ln p, d ln p) for a row without failures, the failure side alone (`q_side`)
+/// for a row without successes, both (`both`) otherwise; INVALID where they are None.
+#[inline(always)]
+fn binomial_row(
+    y: f64,
+    n: f64,
+    p_side: impl FnOnce() -> Option<(f64, f64)>,
+    q_side: impl FnOnce() -> Option<(f64, f64)>,
+    both: impl FnOnce() -> Option<Prob>,
+) -> (f64, f64) {
+    let f = n - y;
+    if f == 0.0 {
+        return match p_side() {
+            Some((ln_p, dln_p)) => finite_or_invalid((mul_ln(y, ln_p) + 0.0, if y == 0.0 { 0.0 } else { y * dln_p } + 0.0)),
+            None => INVALID,
+        };
+    }
+    if y == 0.0 {
+        return match q_side() {
+            Some((ln_q, dln_q)) => finite_or_invalid((0.0 + mul_ln(f, ln_q), 0.0 + f * dln_q)),
+            None => INVALID,
+        };
+    }
+    match both() {
+        Some(p) => finite_or_invalid((mul_ln(y, p.ln_p) + mul_ln(f, p.ln_q), y * p.dln_p + f * p.dln_q)),
+        None => INVALID,
     }
 }
 
@@ -268,6 +309,27 @@ pub(super) mod tests {
             };
             let (a, b) = (etas[0], etas[2]);
             assert!((f.loglik(3.0, n, b) - f.loglik(3.0, n, a) - (lp(b) - lp(a))).abs() < 1e-10, "{link:?}");
+        }
+        // the cloglog's prepared rows (vmath's exp of a batch) are loglik_score's bits
+        for link in [Link::Probit, Link::Cloglog, Link::Cauchit] {
+            for y in [0.0, 3.0, 7.0] {
+                check_prepared(&BinomialLink { link }, y);
+            }
+        }
+        // rows with no failures or no successes read one side only: the same values
+        for link in [Link::Probit, Link::Cloglog, Link::Cauchit, Link::Log] {
+            let f = BinomialLink { link };
+            for eta in [-30.0, -2.5, -0.3, -1e-6, 0.0, 1.2, 9.0] {
+                for (y, n) in [(0.0, 1.0), (1.0, 1.0), (0.0, 7.0), (7.0, 7.0), (0.0, 0.0)] {
+                    let (l, s) = f.loglik_score(y, n, eta);
+                    let want = match link.probability(eta) {
+                        Some(p) => (mul_ln(y, p.ln_p) + mul_ln(n - y, p.ln_q), if y > 0.0 { y * p.dln_p } else { 0.0 } + if n > y { (n - y) * p.dln_q } else { 0.0 }),
+                        None => INVALID,
+                    };
+                    let close = |a: f64, b: f64| a == b || (a - b).abs() <= 1e-13 * a.abs().max(b.abs());
+                    assert!(close(l, want.0) && close(s, want.1), "{link:?} at {eta}, y {y} of {n}: {l} {s} vs {want:?}");
+                }
+            }
         }
         // log link: p >= 1 is impossible, y = n at p near 1 is not
         let f = BinomialLink { link: Link::Log };
