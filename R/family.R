@@ -14,6 +14,11 @@
 bglmm_family <- function(family) {
   if (is.character(family)) family <- family_from_name(family)
   if (is.function(family)) {
+    # base R's gamma() is the gamma function, not the family
+    if (identical(family, base::gamma)) {
+      stop("'gamma' is base R's gamma function: the family is 'Gamma' (capital G), e.g. family = Gamma(link = \"log\").",
+           call. = FALSE)
+    }
     # MASS's negative.binomial(theta) needs its theta
     if ("theta" %in% names(formals(family))) stop(unsupported_family_message("negative.binomial"), call. = FALSE)
     family <- tryCatch(family(), error = function(e) {
@@ -44,7 +49,21 @@ family_from_name <- function(name) {
   if (name %in% c(names(unsupported_families), "negative.binomial")) {
     stop(unsupported_family_message(name), call. = FALSE)
   }
-  stop(sprintf("Unknown family '%s': use %s.", name, supported_families()), call. = FALSE)
+  stop(sprintf("Unknown family '%s': use %s.%s", name, supported_families(), family_name_hint(name)),
+       call. = FALSE)
+}
+
+# A hint for a family name that is not one: a name of the table in other capitals ("gamma"),
+# or a link given as the family ("probit").
+family_name_hint <- function(name) {
+  known <- c(names(families), names(family_alias))
+  near <- known[tolower(known) == tolower(name)]
+  if (length(near)) return(sprintf(" (Family names are case-sensitive: '%s'.)", near[1L]))
+  with_link <- names(families)[vapply(families, function(e) name %in% e$links, NA)]
+  if (length(with_link)) {
+    return(sprintf(" ('%s' is a link: e.g. family = %s(link = \"%s\").)", name, with_link[1L], name))
+  }
+  ""
 }
 
 # Names by which other packages call the families of the table.

@@ -31,7 +31,14 @@ test_that("unsupported family or link", {
                  "family 'Negative Binomial\\(2\\)' is not supported.*fixes theta: use family = \"neg_binomial_2\"")
     expect_error(ef(cnt ~ x, family = negative.binomial), "fixes theta: use family = \"neg_binomial_2\"")
   }
-  expect_error(ef(y ~ x, family = "nosuchfamily"), paste0("Unknown family 'nosuchfamily': ", supported))
+  expect_error(ef(y ~ x, family = "nosuchfamily"), paste0("Unknown family 'nosuchfamily': ", supported, "\\.$"))
+  # a family name in other capitals, a link given as the family, base R's gamma function
+  expect_error(ef(y ~ x, family = "gamma"), "Unknown family 'gamma': .*case-sensitive: 'Gamma'")
+  expect_error(ef(cnt ~ x, family = "Poisson"), "case-sensitive: 'poisson'")
+  expect_error(ef(bin ~ x, family = "probit"),
+               "Unknown family 'probit': .*'probit' is a link: e.g. family = binomial\\(link = \"probit\"\\)")
+  expect_error(ef(cnt ~ x, family = "sqrt"), "'sqrt' is a link: e.g. family = poisson\\(link = \"sqrt\"\\)")
+  expect_error(ef(y ~ x, family = gamma), "'gamma' is base R's gamma function: the family is 'Gamma'")
   expect_error(ef(y ~ x, family = 3), paste0("'family' must be ", sub("use ", "", supported)))
   expect_error(ef(cnt ~ x, family = poisson(link = stats::power(1 / 3))),
                "The poisson family supports only the links 'log', 'identity' or 'sqrt', not 'mu\\^0.333'")
