@@ -3,7 +3,9 @@
 #   Rscript bench/fit_one.R MODEL SAMPLER ITER CHAINS OUTFILE
 # Saves to OUTFILE (.rds) a one-row data frame: wall time of the fitting call, min bulk ESS
 # over the fixed effects and covariance parameters, kept draws, number of parameters in
-# them, data size, and resident memory (MB) before and at the end of the fit.
+# them, data size, and resident memory (MB) before and at the end of the fit; the row's
+# attribute "draws" holds the draws of those parameters (iterations x chains x parameters),
+# which bench/agree.R compares across samplers.
 source("bench/models.R")
 
 # Resident memory from /proc/self/status, in MB ("VmRSS" now, "VmHWM" the peak so far).
@@ -245,6 +247,8 @@ fit_one <- function(model, sampler, iter, chains) {
       row$kept <- dim(a)[1] * dim(a)[2]
       row$n_par <- dim(a)[3]
       row$min_ess <- min_ess(a, m)
+      # the draws of those parameters, for bench/agree.R
+      attr(row, "draws") <- a[, , ess_names(m), drop = FALSE]
     }
     row
   }, error = function(e) {

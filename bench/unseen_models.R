@@ -181,3 +181,103 @@ bench_models$pois_p15 <- function() {
   d$y <- rpois(n, exp(drop(0.5 + X %*% rnorm(15, 0, 0.2)) + rnorm(80, 0, 0.5)[g]))
   list(formula = stats::reformulate(c(colnames(X), "(x1 | g)"), "y"), family = poisson(), data = d)
 }
+
+# Fifth batch (issue 19): the new families and links on data sets the project had not used
+# with them, as a new user would write the models (predictors as they come in the data).
+# Run with BENCH_SAMPLERS=bglmm,stan_glmer; bench/agree.R compares the two posteriors.
+
+# negative binomial, log link: ticks on red grouse chicks (HEIGHT in metres, not centred)
+bench_models$nb_grouse <- function() {
+  list(formula = TICKS ~ YEAR + HEIGHT + (1 | BROOD), family = "neg_binomial_2",
+       data = lme4::grouseticks)
+}
+
+# negative binomial, log link: seizure counts (baseline count and age as they are)
+bench_models$nb_epil <- function() {
+  list(formula = y ~ trt + base + age + (1 | subject), family = "neg_binomial_2", data = MASS::epil)
+}
+
+# negative binomial with an exposure offset: car insurance claims, ordered factors (polynomial
+# contrasts), 4 car groups as the random term
+bench_models$nb_insurance <- function() {
+  list(formula = Claims ~ District + Age + offset(log(Holders)) + (1 | Group),
+       family = "neg_binomial_2", data = MASS::Insurance)
+}
+
+# negative binomial, sqrt link: insects after 6 sprays
+bench_models$nb_sqrt_insect <- function() {
+  list(formula = count ~ 1 + (1 | spray), family = neg_binomial_2_family("sqrt"),
+       data = datasets::InsectSprays)
+}
+
+# Gamma, log link: chick weights over time, a random slope per chick
+bench_models$gamma_chick <- function() {
+  list(formula = weight ~ Time + (Time | Chick), family = Gamma(link = "log"),
+       data = as.data.frame(datasets::ChickWeight))
+}
+
+# Gamma, log link: ozone (37 rows with NA ozone are dropped), 5 months
+bench_models$gamma_airq <- function() {
+  list(formula = Ozone ~ Temp + Wind + (1 | Month), family = Gamma(link = "log"),
+       data = datasets::airquality)
+}
+
+# Gamma, inverse link: CO2 uptake as Michaelis-Menten, 1 / uptake linear in 1 / conc
+bench_models$gamma_inv_co2 <- function() {
+  list(formula = uptake ~ I(1 / conc) + (1 | Plant), family = Gamma(),
+       data = as.data.frame(datasets::CO2))
+}
+
+# Gamma, identity link: alfalfa yields (tons per acre) by date of cutting, 6 blocks
+bench_models$gamma_id_alfalfa <- function() {
+  list(formula = Yield ~ Date + (1 | Block), family = Gamma(link = "identity"),
+       data = as.data.frame(nlme::Alfalfa))
+}
+
+# binomial, probit link: cbpp
+bench_models$probit_cbpp <- function() {
+  list(formula = cbind(incidence, size - incidence) ~ period + (1 | herd),
+       family = binomial(link = "probit"), data = lme4::cbpp)
+}
+
+# binomial, probit link, 0/1: infertility after abortions, 83 matched strata of 2-3 women
+bench_models$probit_infert <- function() {
+  list(formula = case ~ spontaneous + induced + (1 | stratum), family = binomial(link = "probit"),
+       data = datasets::infert)
+}
+
+# binomial, cloglog link, cbind: oesophageal cancer cases and controls, ordered factors, a
+# random intercept per age group (6)
+bench_models$cloglog_esoph <- function() {
+  list(formula = cbind(ncases, ncontrols) ~ alcgp + tobgp + (1 | agegp),
+       family = binomial(link = "cloglog"), data = datasets::esoph)
+}
+
+# binomial, cloglog link, 0/1: a discrete-time event (did the patient relapse within the
+# month) in 40 clinics, simulated
+bench_models$cloglog_bern <- function() {
+  set.seed(19)
+  m <- 40; n <- 1200; clinic <- sample.int(m, n, TRUE)
+  dose <- round(runif(n, 0, 4), 1); female <- rbinom(n, 1, 0.5)
+  eta <- -1.6 - 0.35 * dose + 0.3 * female + rnorm(m, 0, 0.5)[clinic]
+  list(formula = relapse ~ dose + female + (1 | clinic), family = binomial(link = "cloglog"),
+       data = data.frame(relapse = rbinom(n, 1, 1 - exp(-exp(eta))), dose = dose,
+                         female = female, clinic = factor(clinic)))
+}
+
+# poisson, sqrt link: warp breaks, 3 tensions as the random term
+bench_models$pois_sqrt_warp <- function() {
+  list(formula = breaks ~ wool + (1 | tension), family = poisson(link = "sqrt"),
+       data = datasets::warpbreaks)
+}
+
+# poisson, identity link: birds counted at 30 sites, 6 visits each, additive in the share
+# of woodland around the point (simulated)
+bench_models$pois_id_birds <- function() {
+  set.seed(23)
+  m <- 30; site <- rep(seq_len(m), each = 6); wood <- rep(runif(m), each = 6)
+  mu <- 3 + 6 * wood + rnorm(m, 0, 1)[site]
+  list(formula = birds ~ wood + (1 | site), family = poisson(link = "identity"),
+       data = data.frame(birds = rpois(length(mu), pmax(mu, 0.1)), wood = wood,
+                         site = factor(site)))
+}
