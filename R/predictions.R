@@ -33,6 +33,14 @@
 #' (independently across new levels and draws), so predictions for a new group carry the
 #' between-group spread.
 #'
+#' A link that can leave the parameter space (identity or sqrt for counts, log for
+#' binomial, identity or inverse for Gamma, inverse for gaussian) is kept inside it by the
+#' sampler on the data of the fit, but not on \code{newdata} or for new groups: where a
+#' draw's linear predictor falls outside it (a negative mean of counts, a probability
+#' above 1, a linear predictor below 0 with the sqrt link), its expected and simulated
+#' responses (and \code{predict(type = "response")}) are \code{NA}, with a warning;
+#' \code{posterior_linpred} gives the linear predictor itself.
+#'
 #' @param object A [bglmm()] fit.
 #' @param newdata Optional data frame; default the data of the fit.
 #' @param draws Number of posterior draws to use (a random subset); default all.
