@@ -13,10 +13,16 @@
 # flag by chance has probability about 0.05).
 #
 # The two samplers' default priors are the same for the fixed effects (normal, autoscaled)
-# and the extra parameter (exponential(1)), but not for the covariances: bglmm's default is
-# Huang and Wand's, a half-t(2, s) prior on each sd (s = 1 / sd of the term's column for
-# non-gaussian families), rstanarm's decov() gives a one-coefficient term's sd an
-# exponential(1) prior. With few groups that difference moves the posterior. So for models
+# and the extra parameter (exponential(1)), but not for the covariances. bglmm's default is
+# Huang and Wand's, a half-t(2, s) prior on each sd (s = 1 / the sd of the term's column for
+# non-gaussian families: 1 for an intercept). rstanarm's decov() gives a one-coefficient
+# term's sd the prior of tau * d, tau ~ exponential(1), where d is 1 for poisson and
+# binomial but the extra parameter for the others: stan_glmer's count.stan and
+# continuous.stan pass `aux` as the "dispersion" of make_theta_L(), so the group sd of a
+# neg_binomial_2 model is tau times the reciprocal dispersion, and of a Gamma model tau times
+# the shape (a prior_PD = TRUE fit of a neg_binomial_2 model shows it: the sd's median is
+# 0.37, not exponential(1)'s 0.69). Given the sd, that prior falls as 1/d beyond d = sd, so
+# it pulls the extra parameter down, and with few groups it moves the sd. So for models
 # whose terms are all random intercepts, stan_glmer's draws are also reweighted (importance
 # sampling) by bglmm's prior over rstanarm's, which gives stan_glmer's posterior under
 # bglmm's prior (columns *_rw; their Monte Carlo error is stan_glmer's times
@@ -36,10 +42,11 @@ cached_draws <- function(model, sampler, chains, iter) {
 }
 
 # log of bglmm's prior density of a one-coefficient term's variance over rstanarm's, up to a
-# constant: half-t(2, s) on the sd against exponential(1) (the Jacobians cancel).
-log_prior_ratio <- function(v, s) {
+# constant: half-t(2, s) on the sd against rstanarm's exponential of mean d (d: 1, or the
+# draw's extra parameter for neg_binomial_2 and Gamma; the Jacobians cancel).
+log_prior_ratio <- function(v, s, d = 1) {
   sd <- sqrt(v)
-  -1.5 * log1p(sd^2 / (2 * s^2)) + sd
+  -1.5 * log1p(sd^2 / (2 * s^2)) + log(d) + sd / d
 }
 
 # bglmm's half-t scale of each term's sd, named by its variance's parameter, where every
@@ -78,8 +85,10 @@ compare_model <- function(model, chains, iter) {
   sc <- halft_scales(m)
   out$z_mean_rw <- out$z_sd_rw <- out$stan_mean_rw <- out$stan_sd_rw <- NA_real_
   if (!is.null(sc) && all(names(sc) %in% dimnames(s)[[3]])) {
+    aux <- aux_name(m$family)
+    d <- if (!is.null(aux) && aux %in% dimnames(s)[[3]]) as.vector(s[, , aux]) else 1
     lw <- 0
-    for (nm in names(sc)) lw <- lw + log_prior_ratio(as.vector(s[, , nm]), sc[[nm]])
+    for (nm in names(sc)) lw <- lw + log_prior_ratio(as.vector(s[, , nm]), sc[[nm]], d)
     w <- exp(lw - max(lw))
     w <- w / sum(w)
     inflate <- sqrt(length(w) * sum(w^2))  # sqrt(draws / ESS of the weights)
