@@ -89,7 +89,7 @@ install: deps
 demo: install
 	$(RUN_LIBS) Rscript scripts/demo.R
 
-# Simulation-based calibration, 12 configurations x SBC_SIMS simulations (about 0.13 s of
+# Simulation-based calibration, 30 configurations x SBC_SIMS simulations (about 0.1 s of
 # one core per simulation); raw ranks are cached in validation/cache/ so a rerun resumes.
 validate: install
 	$(RUN_LIBS) SBC_SIMS=$(SBC_SIMS) SBC_CORES=$(SBC_CORES) Rscript validation/run.R
