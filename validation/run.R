@@ -8,7 +8,7 @@
 # stopped.
 # Environment: SBC_SIMS (simulations per configuration, default 500), SBC_CORES (forked
 # workers, default 2), SBC_L (thinned draws per fit, default 19), SBC_CONFIGS (a regular
-# expression selecting configurations, e.g. "poisson"; default all 12).
+# expression selecting configurations, e.g. "poisson"; default all 30).
 
 args <- commandArgs(trailingOnly = FALSE)
 script <- sub("^--file=", "", grep("^--file=", args, value = TRUE))
@@ -34,8 +34,11 @@ alpha <- 0.01
 n_tests <- sum(vapply(configs, function(cfg) length(sbc_quantity_names(cfg)), 0L))
 bins <- sbc_bins(n_sims, L, min_expected = 10)
 dir.create(file.path(vdir, "cache"), showWarnings = FALSE)
-# the cache is per commit: ranks of another commit's sampler would be reported as this one's
-commit <- tryCatch(system2("git", c("-C", shQuote(root), "rev-parse", "--short", "HEAD"), stdout = TRUE, stderr = FALSE),
+# the cache is per commit: ranks of another commit's sampler would be reported as this one's.
+# The commit is the last one that changed what the ranks depend on (the sampler, the R code,
+# the harness), so editing this script's text or the docs does not discard the cached ranks.
+commit <- tryCatch(system2("git", c("-C", shQuote(root), "log", "-1", "--format=%h", "--", "src", "R",
+                                    "DESCRIPTION", "tests/testthat/helper-sbc.R"), stdout = TRUE, stderr = FALSE),
                    error = function(e) "unknown", warning = function(w) "unknown")
 if (!length(commit)) commit <- "unknown"
 
@@ -160,16 +163,27 @@ md <- c(
   "Designs: random intercept `y ~ x + (1 | g)`, 12 groups x 6 rows; correlated intercept and",
   "slope `y ~ x + (1 + x | g)`, 15 groups x 8 rows; crossed `y ~ x + (1 | g1) + (1 | g2)`, 10 x 8",
   "levels, one row per cell; group-level `y ~ x + (1 | g)` with x constant within each of 12",
-  "groups x 6 rows; nested `y ~ x + (1 | a/b)`, 4 levels of a x 3 of b x 4 rows.",
-  "x has sd 1 and mean 0 (mean 1 in the group-level structure); binomial trials are 1..8 per row; bernoulli is 0/1.",
+  "groups x 6 rows; nested `y ~ x + (1 | a/b)`, 4 levels of a x 3 of b x 4 rows; three",
+  "correlated coefficients (slope3) `y ~ x + x2 + (1 + x + x2 | g)`, 20 groups x 8 rows; sparse",
+  "`y ~ x + (1 | g)` with one row in each of 6 groups (the data say little about the extra",
+  "parameter, so its prior and the Jacobian of its log-scale step weigh in the posterior).",
+  "x (and x2) have sd 1 and mean 0 (x has mean 1 in the group-level structure).",
+  "Families and links: gaussian (identity), poisson (log), binomial (logit; `probit` and",
+  "`cloglog` are binomial with those links), bernoulli (logit, 0/1), neg_binomial_2 (log) and",
+  "Gamma (log); binomial trials are 1..8 per row. The five structures run with the four",
+  "original families; the families of issue 19 run in the combinations of the table.",
   "Priors: intercept N(0, 1), slope N(0, 0.75^2); covariance: Huang-Wand with sd_scale 0.5 and",
-  "sd_df 2 (sd_df 4 for poisson, whose log link makes half-t(2) draws give counts up to 1e28) for",
-  "the intercept, slope and group-level structures, inverse-Wishart(4, 0.5) for the crossed and",
-  "nested structures;",
-  "gaussian sigma^2 ~ scaled-inv-chi^2(4, 1).",
+  "sd_df 2 (sd_df 4 for poisson and neg_binomial_2, whose log link makes half-t(2) draws give",
+  "counts up to 1e28) for the intercept, slope, group-level, slope3 and sparse structures,",
+  "inverse-Wishart(4, 0.5) for the crossed and nested structures; gaussian",
+  "sigma^2 ~ scaled-inv-chi^2(4, 1); the extra parameter of neg_binomial_2",
+  "(`reciprocal_dispersion`) and Gamma (`shape`) ~ exponential(0.5), mean 2 (the package",
+  "default is exponential(1)). Gamma responses that underflow to 0 (a tiny shape) are kept",
+  "at the smallest positive double.",
   "",
   "validation/README.md describes the harness and shows that the quick version in `make test`",
-  "fails for a wrong inverse-Wishart degrees of freedom and for a wrong Metropolis ratio.",
+  "fails for a wrong inverse-Wishart degrees of freedom, for a wrong Metropolis ratio and for",
+  "a missing Jacobian in the extra parameter's step.",
   "",
   "## Summary",
   "",

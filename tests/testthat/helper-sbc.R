@@ -257,7 +257,11 @@ sbc_loglik <- function(cfg, design, y, eta, sigma = NULL, aux = NULL) {
     gaussian = stats::dnorm(Y, eta, sigma, log = TRUE),
     poisson = stats::dpois(Y, exp(eta), log = TRUE),
     neg_binomial_2 = stats::dnbinom(Y, size = aux, mu = exp(eta), log = TRUE),
-    Gamma = stats::dgamma(Y, shape = aux, rate = aux / exp(eta), log = TRUE),
+    # the Gamma density written out on the log scale: dgamma(Y, aux, aux / exp(eta), log =
+    # TRUE) is -Inf where Y * rate underflows to 0 (a response kept at the smallest double
+    # with a tiny shape and a large mean, as in 1 of 500 simulations of Gamma/slope), though
+    # the density is finite there
+    Gamma = aux * (log(aux) - eta) + (aux - 1) * log(Y) - aux * Y * exp(-eta) - lgamma(aux),
     bernoulli = stats::dbinom(Y, 1L, stats::plogis(eta), log = TRUE),
     stats::dbinom(Y, matrix(design$trials, nrow(eta), ncol(eta), byrow = TRUE),
                   sbc_probability(cfg, eta), log = TRUE)
