@@ -1,5 +1,5 @@
-# The table of families (R/family.R): every entry complete, resolved by bglmm_family(), and
-# its functions agree with the stats distributions they stand for.
+# The table of families (R/family-table.R, read through R/family.R): every entry complete,
+# resolved by bglmm_family(), and its functions agree with the stats distributions they stand for.
 
 test_that("every family of the table has every field, and bglmm_family() accepts its links", {
   fams <- bglmm:::families
