@@ -54,7 +54,7 @@ family_from_name <- function(name) {
 }
 
 # A hint for a family name that is not one: a name of the table in other capitals ("gamma"),
-# or a link given as the family ("probit").
+# a link given as the family ("probit"), or another name of the negative binomial ("nb").
 family_name_hint <- function(name) {
   known <- c(names(families), names(family_alias))
   near <- known[tolower(known) == tolower(name)]
@@ -62,6 +62,9 @@ family_name_hint <- function(name) {
   with_link <- names(families)[vapply(families, function(e) name %in% e$links, NA)]
   if (length(with_link)) {
     return(sprintf(" ('%s' is a link: e.g. family = %s(link = \"%s\").)", name, with_link[1L], name))
+  }
+  if (grepl("^(nb|negbin|negative|nbinom)", tolower(gsub("[^[:alnum:]]", "", name)))) {
+    return(" (For negative binomial counts: family = \"neg_binomial_2\".)")
   }
   ""
 }

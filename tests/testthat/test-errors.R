@@ -38,6 +38,9 @@ test_that("unsupported family or link", {
   expect_error(ef(bin ~ x, family = "probit"),
                "Unknown family 'probit': .*'probit' is a link: e.g. family = binomial\\(link = \"probit\"\\)")
   expect_error(ef(cnt ~ x, family = "sqrt"), "'sqrt' is a link: e.g. family = poisson\\(link = \"sqrt\"\\)")
+  for (nb in c("nb", "negative_binomial", "NegBin2", "nbinom1")) {
+    expect_error(ef(cnt ~ x, family = nb), "For negative binomial counts: family = \"neg_binomial_2\"")
+  }
   expect_error(ef(y ~ x, family = gamma), "'gamma' is base R's gamma function: the family is 'Gamma'")
   expect_error(ef(y ~ x, family = 3), paste0("'family' must be ", sub("use ", "", supported)))
   expect_error(ef(cnt ~ x, family = poisson(link = stats::power(1 / 3))),
