@@ -40,18 +40,7 @@ impl Family for Gaussian {
     fn all_gibbs(&self) -> bool {
         true
     }
-    fn extra_name(&self) -> Option<&'static str> {
-        Some("sigma")
-    }
-    fn check_extra_prior(&self, prior: &ExtraPrior) -> Result<(), String> {
-        check_sigma_prior(prior)
-    }
-    fn extra_start(&self, sigma: f64) -> f64 {
-        sigma * sigma
-    }
-    fn extra_value(&self, sigma2: f64) -> f64 {
-        sigma2.sqrt()
-    }
+    gaussian_sigma_extra!();
     fn draw_extra<R: Rng + ?Sized>(&self, rng: &mut R, d: ExtraData, prior: &ExtraPrior, _st: &mut ExtraState, _sigma2: f64) -> f64 {
         crate::steps::extra::draw_sigma2(rng, d.y, &d.rows.cur.eta, prior.df, prior.scale)
     }

@@ -60,18 +60,7 @@ impl Family for GaussianLink {
     fn weight(&self, _n: f64, eta: f64) -> f64 {
         self.link.real_mean(eta).map_or(0.0, |(_, dmu)| dmu * dmu / self.sigma2)
     }
-    fn extra_name(&self) -> Option<&'static str> {
-        Some("sigma")
-    }
-    fn check_extra_prior(&self, prior: &ExtraPrior) -> Result<(), String> {
-        check_sigma_prior(prior)
-    }
-    fn extra_start(&self, sigma: f64) -> f64 {
-        sigma * sigma
-    }
-    fn extra_value(&self, sigma2: f64) -> f64 {
-        sigma2.sqrt()
-    }
+    gaussian_sigma_extra!();
     fn with_extra(self, sigma2: f64) -> Self {
         GaussianLink { sigma2, ..self }
     }

@@ -22,6 +22,25 @@
 //! A new family: a type implementing [`Family`] in a file here, a variant of
 //! [`FamilyKind`], and a step for its extra parameter (if it has one) in `steps/extra/`.
 
+/// The gaussian families' extra parameter, for their `Family` impls: named sigma, carried
+/// by the chain as sigma^2, with a scaled-inverse-chi^2 prior (`check_sigma_prior`).
+macro_rules! gaussian_sigma_extra {
+    () => {
+        fn extra_name(&self) -> Option<&'static str> {
+            Some("sigma")
+        }
+        fn check_extra_prior(&self, prior: &ExtraPrior) -> Result<(), String> {
+            check_sigma_prior(prior)
+        }
+        fn extra_start(&self, sigma: f64) -> f64 {
+            sigma * sigma
+        }
+        fn extra_value(&self, sigma2: f64) -> f64 {
+            sigma2.sqrt()
+        }
+    };
+}
+
 pub mod canonical;
 pub mod gamma;
 pub mod glm;
